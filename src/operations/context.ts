@@ -1,0 +1,23 @@
+// What every operation is handed: its collaborators, never the runner.
+
+import type { RegistryClient } from '../registry/client.js'
+import type { Report } from '../report/model.js'
+
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+export interface OperationContext {
+  client: RegistryClient
+  log: Logger
+}
+
+export interface OperationResult {
+  /** Step outputs besides `result`, by name (INTERFACE.md). */
+  outputs: Record<string, string>
+  /** The `result` output: always `operation`, and `digest` where one applies. */
+  result: { operation: string; digest?: string } & Record<string, unknown>
+  report: Report
+}

@@ -1,0 +1,185 @@
+// inspect: what a tag or digest points at (media type, size, layers,
+// annotations, platforms, referrers), a repository's tags, or the catalog.
+// Read only.
+
+import { getManifest } from '../registry/manifests.js'
+import { listReferrers } from '../registry/referrers.js'
+import { listRepositories, listTags } from '../registry/tags.js'
+import { isIndex, type Descriptor, type Platform } from '../registry/types.js'
+import { formatReference } from '../registry/reference.js'
+import type { OperationContext, OperationResult } from './context.js'
+
+export interface InspectRequest {
+  repository?: string
+  tag?: string
+  digest?: string
+  platform: Platform
+}
+
+const titleAnnotation = 'org.opencontainers.image.title'
+
+export async function inspect(
+  request: InspectRequest,
+  context: OperationContext
+): Promise<OperationResult> {
+  if (request.repository === undefined) return inspectCatalog(context)
+  const reference = request.digest ?? request.tag
+  if (reference === undefined) return inspectRepository(request.repository, context)
+  return inspectManifest(request.repository, reference, request.platform, context)
+}
+
+async function inspectCatalog({ client, log }: OperationContext): Promise<OperationResult> {
+  const repositories = await listRepositories(client)
+  log.info(`${repositories.length} repositories in ${client.host}`)
+  return {
+    outputs: {},
+    result: { operation: 'inspect', registry: client.host, repositories },
+    report: {
+      title: `Repositories in ${client.host}`,
+      facts: [['Repositories', String(repositories.length)]],
+      tables: [
+        { caption: 'Repositories', header: ['Repository'], rows: repositories.map(r => [r]) }
+      ]
+    }
+  }
+}
+
+async function inspectRepository(
+  repository: string,
+  { client, log }: OperationContext
+): Promise<OperationResult> {
+  const tags = await listTags(client, repository)
+  log.info(`${client.host}/${repository}: ${tags.length} tags`)
+  return {
+    outputs: {},
+    result: { operation: 'inspect', registry: client.host, repository, tags },
+    report: {
+      title: `Tags of ${client.host}/${repository}`,
+      facts: [['Tags', String(tags.length)]],
+      tables: [{ caption: 'Tags', header: ['Tag'], rows: tags.map(t => [t]) }]
+    }
+  }
+}
+
+async function inspectManifest(
+  repository: string,
+  reference: string,
+  platform: Platform,
+  { client, log }: OperationContext
+): Promise<OperationResult> {
+  const { descriptor, manifest } = await getManifest(client, repository, reference)
+  const referrers = await listReferrers(client, repository, descriptor.digest)
+  const name = formatReference(client.host, repository, descriptor.digest)
+  log.info(
+    `${client.host}/${repository}:${reference} is ${descriptor.digest} (${descriptor.mediaType})`
+  )
+
+  const common = {
+    operation: 'inspect',
+    registry: client.host,
+    repository,
+    reference: name,
+    digest: descriptor.digest,
+    mediaType: descriptor.mediaType,
+    size: descriptor.size,
+    artifactType: manifest.artifactType,
+    annotations: manifest.annotations ?? {},
+    subject: manifest.subject,
+    referrers: referrers.map(r => ({
+      digest: r.digest,
+      artifactType: r.artifactType,
+      mediaType: r.mediaType
+    }))
+  }
+  const facts: Array<[string, string]> = [
+    ['Reference', name],
+    ['Media type', descriptor.mediaType],
+    ['Manifest size', `${descriptor.size} bytes`]
+  ]
+  if (manifest.artifactType) facts.push(['Artifact type', manifest.artifactType])
+  if (manifest.subject) facts.push(['Subject', manifest.subject.digest])
+  const annotationTable = {
+    caption: 'Annotations',
+    header: ['Key', 'Value'],
+    rows: Object.entries(manifest.annotations ?? {})
+  }
+  const referrerTable = {
+    caption: 'Referrers',
+    header: ['Artifact type', 'Digest'],
+    rows: referrers.map(r => [r.artifactType ?? r.mediaType, r.digest])
+  }
+
+  if (isIndex(manifest)) {
+    const platforms = manifest.manifests.map(m => ({
+      digest: m.digest,
+      mediaType: m.mediaType,
+      size: m.size,
+      platform: m.platform ? formatPlatform(m.platform) : undefined
+    }))
+    const selected = manifest.manifests.find(
+      m => m.platform && matchesPlatform(m.platform, platform)
+    )
+    facts.push(['Manifests', String(manifest.manifests.length)])
+    if (selected) facts.push([`Image for ${formatPlatform(platform)}`, selected.digest])
+    return {
+      outputs: { digest: descriptor.digest },
+      result: { ...common, kind: 'index', manifests: platforms, platformDigest: selected?.digest },
+      report: {
+        title: `Index ${client.host}/${repository}:${reference}`,
+        facts,
+        tables: [
+          {
+            caption: 'Manifests',
+            header: ['Platform', 'Digest', 'Media type', 'Size'],
+            rows: platforms.map(p => [p.platform ?? '-', p.digest, p.mediaType, String(p.size)])
+          },
+          annotationTable,
+          referrerTable
+        ]
+      }
+    }
+  }
+
+  const layers = manifest.layers.map(layer => ({
+    mediaType: layer.mediaType,
+    digest: layer.digest,
+    size: layer.size,
+    title: layer.annotations?.[titleAnnotation]
+  }))
+  const totalSize = sizeOf([manifest.config, ...manifest.layers])
+  facts.push(['Config', `${manifest.config.mediaType} ${manifest.config.digest}`])
+  facts.push(['Layers', `${layers.length} (${totalSize} bytes with config)`])
+  return {
+    outputs: { digest: descriptor.digest },
+    result: { ...common, kind: 'manifest', config: manifest.config, layers, totalSize },
+    report: {
+      title: `Manifest ${client.host}/${repository}:${reference}`,
+      facts,
+      tables: [
+        {
+          caption: 'Layers',
+          header: ['Title', 'Media type', 'Size', 'Digest'],
+          rows: layers.map(l => [l.title ?? '-', l.mediaType, String(l.size), l.digest])
+        },
+        annotationTable,
+        referrerTable
+      ]
+    }
+  }
+}
+
+function sizeOf(descriptors: Descriptor[]): number {
+  return descriptors.reduce((sum, d) => sum + d.size, 0)
+}
+
+export function formatPlatform(platform: Platform): string {
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/')
+}
+
+export function matchesPlatform(candidate: Platform, wanted: Platform): boolean {
+  return (
+    candidate.os === wanted.os &&
+    candidate.architecture === wanted.architecture &&
+    (wanted.variant === undefined || candidate.variant === wanted.variant)
+  )
+}

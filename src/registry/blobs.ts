@@ -1,0 +1,223 @@
+// Blobs: check, stream down (digest-checked), and upload. An upload is one
+// POST and one streamed PUT, the fewest write operations ACR counts against
+// its throttle; chunked PATCHes with large chunks serve registries or proxies
+// that refuse a monolithic PUT. Nothing here holds a whole blob in memory.
+
+import { pipeline, type Readable } from 'node:stream'
+import { DigestMismatchError, DigestVerifier } from '../content/digest.js'
+import { repositoryScope } from '../auth/scopes.js'
+import type { HttpResponse } from '../http/transport.js'
+import type { RegistryClient } from './client.js'
+import { registryError, RegistryError } from './errors.js'
+
+/** Something to upload: its digest and size are known before the first byte goes out. */
+export interface BlobSource {
+  digest: string
+  size: number
+  /** A fresh stream of the bytes from `start` to `end` (inclusive), the whole blob by default. */
+  open(range?: { start: number; end: number }): Readable
+}
+
+export type UploadOutcome = 'exists' | 'mounted' | 'uploaded'
+
+export interface UploadOptions {
+  /** A repository on the same registry that may hold the blob already: mount it from there. */
+  mountFrom?: string
+  /** Send in PATCH chunks of this size instead of one PUT. */
+  chunkSize?: number
+}
+
+// Chunks this large keep a 1 GiB layer to 17 write operations.
+export const defaultChunkSize = 64 * 1024 * 1024
+
+// A PUT with a body that a registry or proxy will not take in one piece.
+const monolithicRefused = new Set([405, 411, 413, 501])
+
+function blobPath(repository: string, digest: string): string {
+  return `/v2/${repository}/blobs/${digest}`
+}
+
+/** The blob's size, or undefined when the repository does not have it. */
+export async function headBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: string
+): Promise<number | undefined> {
+  const response = await client.request({
+    method: 'HEAD',
+    path: blobPath(repository, digest),
+    scopes: [repositoryScope(repository, 'pull')]
+  })
+  await response.discard()
+  if (response.status === 404) return undefined
+  if (response.status !== 200) {
+    throw new RegistryError(
+      response.status,
+      undefined,
+      `checking blob ${repository}@${digest}: ${response.status}`
+    )
+  }
+  return Number(response.header('content-length') ?? NaN)
+}
+
+/**
+ * A stream of the blob's bytes that fails unless they match the digest (and
+ * size, when given). ACR answers with a 307 to its storage, which the
+ * transport follows without the registry's Authorization header.
+ */
+export async function openBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  size?: number
+): Promise<Readable> {
+  const response = await client.request({
+    method: 'GET',
+    path: blobPath(repository, digest),
+    scopes: [repositoryScope(repository, 'pull')]
+  })
+  if (response.status !== 200)
+    throw await registryError(response, `reading blob ${repository}@${digest}`)
+  const verifier = new DigestVerifier(digest, size)
+  pipeline(response.body, verifier, () => undefined)
+  return verifier
+}
+
+export async function uploadBlob(
+  client: RegistryClient,
+  repository: string,
+  blob: BlobSource,
+  options: UploadOptions = {}
+): Promise<UploadOutcome> {
+  if ((await headBlob(client, repository, blob.digest)) !== undefined) return 'exists'
+
+  const session = await startUpload(client, repository, blob.digest, options.mountFrom)
+  if (session === 'mounted') return 'mounted'
+  if (options.chunkSize === undefined) {
+    const response = await putWhole(client, repository, session, blob)
+    if (!monolithicRefused.has(response.status)) {
+      await finished(response, repository, blob.digest)
+      return 'uploaded'
+    }
+    await response.discard()
+  }
+  // The refused session may be spent: chunks go into a new one.
+  const fresh =
+    options.chunkSize === undefined ? await startUpload(client, repository, blob.digest) : session
+  if (fresh === 'mounted') return 'mounted'
+  await putChunks(client, repository, fresh, blob, options.chunkSize ?? defaultChunkSize)
+  return 'uploaded'
+}
+
+async function startUpload(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  mountFrom?: string
+): Promise<URL | 'mounted'> {
+  const scopes = [repositoryScope(repository, 'pull', 'push')]
+  let path = `/v2/${repository}/blobs/uploads/`
+  if (mountFrom !== undefined && mountFrom !== repository) {
+    path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`
+    scopes.push(repositoryScope(mountFrom, 'pull'))
+  }
+  const response = await client.request({
+    method: 'POST',
+    path,
+    scopes,
+    headers: { 'content-length': '0' }
+  })
+  if (response.status === 201) {
+    await response.discard()
+    return 'mounted'
+  }
+  if (response.status !== 202)
+    throw await registryError(response, `starting an upload to ${repository}`)
+  await response.discard()
+  return uploadLocation(response, repository)
+}
+
+function putWhole(
+  client: RegistryClient,
+  repository: string,
+  location: URL,
+  blob: BlobSource
+): Promise<HttpResponse> {
+  const url = new URL(location)
+  url.searchParams.set('digest', blob.digest)
+  return client.request({
+    method: 'PUT',
+    path: url,
+    scopes: [repositoryScope(repository, 'pull', 'push')],
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+    body: () => blob.open()
+  })
+}
+
+async function putChunks(
+  client: RegistryClient,
+  repository: string,
+  start: URL,
+  blob: BlobSource,
+  chunkSize: number
+): Promise<void> {
+  const scopes = [repositoryScope(repository, 'pull', 'push')]
+  let location = start
+  for (let offset = 0; offset < blob.size; offset += chunkSize) {
+    const end = Math.min(offset + chunkSize, blob.size) - 1
+    const response = await client.request({
+      method: 'PATCH',
+      path: location,
+      scopes,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(end - offset + 1),
+        'content-range': `${offset}-${end}`
+      },
+      body: () => blob.open({ start: offset, end })
+    })
+    if (response.status !== 202) {
+      throw await registryError(
+        response,
+        `uploading bytes ${offset}-${end} of ${blob.digest} to ${repository}`
+      )
+    }
+    await response.discard()
+    location = uploadLocation(response, repository)
+  }
+  const url = new URL(location)
+  url.searchParams.set('digest', blob.digest)
+  const response = await client.request({
+    method: 'PUT',
+    path: url,
+    scopes,
+    headers: { 'content-length': '0' }
+  })
+  await finished(response, repository, blob.digest)
+}
+
+async function finished(response: HttpResponse, repository: string, digest: string): Promise<void> {
+  if (response.status !== 201 && response.status !== 204) {
+    throw await registryError(response, `uploading ${digest} to ${repository}`)
+  }
+  await response.discard()
+  const stored = response.header('docker-content-digest')
+  if (stored !== undefined && stored !== digest) {
+    throw new DigestMismatchError(
+      `the registry stored ${stored} for the blob ${digest} of ${repository}`
+    )
+  }
+}
+
+// Location may be relative (ACR) or absolute (distribution behind a proxy).
+function uploadLocation(response: HttpResponse, repository: string): URL {
+  const location = response.header('location')
+  if (!location) {
+    throw new RegistryError(
+      response.status,
+      undefined,
+      `the upload to ${repository} did not say where to send the data (no Location header)`
+    )
+  }
+  return new URL(location, response.url)
+}

@@ -1,0 +1,86 @@
+// The authenticated edge of the registry layer: every /v2/ call goes through
+// `request`, which adds the Authorization header for the call's scopes and
+// answers 401 challenges. The calls themselves (manifests, blobs, tags,
+// referrers) live in their own modules and only say what they need.
+
+import { AuthError } from '../auth/errors.js'
+import type { Authorizer } from '../auth/authorizer.js'
+import type { HttpResponse, RequestBody, Transport } from '../http/transport.js'
+import { registryError } from './errors.js'
+
+export interface RegistryRequest {
+  method: string
+  /** A path on the registry (`/v2/...`), or an absolute URL from a Location or Link header. */
+  path: string | URL
+  /** The token scopes the call needs, e.g. `repository:team/app:pull`. */
+  scopes: string[]
+  headers?: Record<string, string>
+  body?: RequestBody
+  maxRedirects?: number
+}
+
+// One answer to a refused token: a token may have been revoked or expired on
+// the way, but a second refusal is the registry's final word.
+const maxChallengeRounds = 2
+
+export class RegistryClient {
+  readonly baseUrl: URL
+
+  constructor(
+    baseUrl: string | URL,
+    private readonly transport: Transport,
+    private readonly authorizer: Authorizer
+  ) {
+    this.baseUrl = new URL(baseUrl)
+  }
+
+  get host(): string {
+    return this.baseUrl.host
+  }
+
+  async request(request: RegistryRequest): Promise<HttpResponse> {
+    const url = new URL(request.path, this.baseUrl)
+    let authorization = await this.authorizer.headerFor(url.origin, request.scopes)
+    for (let round = 0; ; round++) {
+      const headers = { ...request.headers }
+      if (authorization !== undefined) headers.authorization = authorization
+      const response = await this.transport.send({
+        method: request.method,
+        url,
+        headers,
+        body: request.body,
+        maxRedirects: request.maxRedirects
+      })
+      if (response.status !== 401) return response
+
+      const challenge = response.header('www-authenticate')
+      if (round >= maxChallengeRounds) {
+        throw await refused(response, `${request.method} ${url.pathname}`)
+      }
+      await response.discard()
+      authorization = await this.authorizer.respond(
+        url.origin,
+        challenge,
+        request.scopes,
+        authorization
+      )
+    }
+  }
+
+  /** Checks that a registry answers at this address, and learns how it wants to be signed in to. */
+  async ping(): Promise<void> {
+    const response = await this.request({ method: 'GET', path: '/v2/', scopes: [] })
+    if (response.status !== 200) {
+      throw await registryError(response, `${this.host} does not answer as an OCI registry at /v2/`)
+    }
+    await response.discard()
+  }
+}
+
+async function refused(response: HttpResponse, what: string): Promise<AuthError> {
+  const error = await registryError(response, what)
+  return new AuthError(
+    'credentials-rejected',
+    `${error.message}: the registry refused the credentials twice; check that this identity may access the registry`
+  )
+}
