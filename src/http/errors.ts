@@ -52,9 +52,15 @@ export class TransportError extends Error {
       })
     }
     if (code === 'ECONNREFUSED') {
-      return new TransportError('connect', host, code, `nothing answers at ${host} (${code})`, {
-        cause: error
-      })
+      return new TransportError(
+        'connect',
+        host,
+        code,
+        `nothing answers at ${host} (${code}): check the registry address and port`,
+        {
+          cause: error
+        }
+      )
     }
     if (code === 'ETIMEDOUT' || (code?.startsWith('UND_ERR_') && code.endsWith('TIMEOUT'))) {
       return new TransportError('timeout', host, code, `${host} did not answer in time (${code})`, {

@@ -3,7 +3,7 @@
 
 export function isLoopbackHostname(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (host === 'localhost') return true
   if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true
   const octets = host.split('.')
   return (

@@ -7,14 +7,10 @@ import { listReferrers } from '../registry/referrers.js'
 import { listRepositories, listTags } from '../registry/tags.js'
 import { isIndex, type Descriptor, type Platform } from '../registry/types.js'
 import { formatReference } from '../registry/reference.js'
+import type { InspectInputs } from '../inputs.js'
 import type { OperationContext, OperationResult } from './context.js'
 
-export interface InspectRequest {
-  repository?: string
-  tag?: string
-  digest?: string
-  platform: Platform
-}
+export type InspectRequest = Pick<InspectInputs, 'target' | 'platform'>
 
 const titleAnnotation = 'org.opencontainers.image.title'
 
@@ -22,10 +18,17 @@ export async function inspect(
   request: InspectRequest,
   context: OperationContext
 ): Promise<OperationResult> {
-  if (request.repository === undefined) return inspectCatalog(context)
-  const reference = request.digest ?? request.tag
-  if (reference === undefined) return inspectRepository(request.repository, context)
-  return inspectManifest(request.repository, reference, request.platform, context)
+  const { target } = request
+  switch (target.kind) {
+    case 'catalog':
+      return inspectCatalog(context)
+    case 'repository':
+      return inspectRepository(target.repository, context)
+    case 'tag':
+      return inspectManifest(target.repository, target.tag, request.platform, context)
+    case 'digest':
+      return inspectManifest(target.repository, target.digest, request.platform, context)
+  }
 }
 
 async function inspectCatalog({ client, log }: OperationContext): Promise<OperationResult> {
