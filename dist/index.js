@@ -32953,6 +32953,11 @@ async function getManifest(client, repository, reference) {
         scopes: [scopes_repositoryScope(repository, 'pull')],
         headers: { accept: media_types_manifestAccept.join(', ') }
     });
+    if (response.status === 404) {
+        const error = await errors_registryError(response, what);
+        const kind = digest_isDigest(reference) ? 'manifest' : 'tag';
+        throw new errors_RegistryError(404, error.code, `${repository}${digest_isDigest(reference) ? '@' : ':'}${reference} not found: no such ${kind} in ${client.host}/${repository} (${error.code ?? 'NOT_FOUND'})`, error.errors);
+    }
     if (response.status !== 200)
         throw await errors_registryError(response, what);
     const declared = Number(response.header('content-length') ?? NaN);
@@ -33338,18 +33343,19 @@ function matchesPlatform(candidate, wanted) {
 }
 
 ;// CONCATENATED MODULE: ./src/operations/index.ts
-// Picks the operation's module. Operations not built yet say so plainly
-// rather than half-run.
+// Picks the operation's module. Operations not built yet say so before any
+// request, like any other bad input, rather than half-run.
 
 class UnsupportedOperationError extends Error {
     name = 'UnsupportedOperationError';
 }
-async function runOperation(inputs, context) {
+/** The operation bound to its inputs. */
+function operationFor(inputs) {
     switch (inputs.operation) {
         case 'inspect':
-            return inspect(inputs, context);
+            return context => inspect(inputs, context);
         default:
-            throw new UnsupportedOperationError(`operation '${inputs.operation}' is not available in this version of the action yet`);
+            throw new UnsupportedOperationError(`Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: inspect`);
     }
 }
 
@@ -33410,13 +33416,11 @@ async function run() {
     let connection;
     try {
         const inputs = readInputs();
+        const operation = operationFor(inputs);
         connection = connect(inputs, { log, mask: core_setSecret, userAgent });
         const client = connection.client;
         await group(`Connect to ${inputs.registry.host}`, () => client.ping());
-        const outcome = await group(`${inputs.operation}`, () => runOperation(inputs, {
-            client,
-            log: { info: info, warning: warning, debug: core_debug }
-        }));
+        const outcome = await group(`${inputs.operation}`, () => operation({ client, log }));
         for (const [name, value] of Object.entries(outcome.outputs))
             setOutput(name, value);
         setOutput('result', JSON.stringify(outcome.result));

@@ -4,7 +4,7 @@
 import * as core from '@actions/core'
 import { connect, type Connection } from './connect.js'
 import { readInputs } from './inputs.js'
-import { runOperation } from './operations/index.js'
+import { operationFor } from './operations/index.js'
 import { writeSummary } from './report/summary.js'
 
 export const userAgent = 'acr-action/0.1'
@@ -15,15 +15,11 @@ export async function run(): Promise<void> {
   let connection: Connection | undefined
   try {
     const inputs = readInputs()
+    const operation = operationFor(inputs)
     connection = connect(inputs, { log, mask: core.setSecret, userAgent })
     const client = connection.client
     await core.group(`Connect to ${inputs.registry.host}`, () => client.ping())
-    const outcome = await core.group(`${inputs.operation}`, () =>
-      runOperation(inputs, {
-        client,
-        log: { info: core.info, warning: core.warning, debug: core.debug }
-      })
-    )
+    const outcome = await core.group(`${inputs.operation}`, () => operation({ client, log }))
     for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value)
     core.setOutput('result', JSON.stringify(outcome.result))
     if (inputs.summary) await writeSummary(outcome.report)

@@ -1,5 +1,5 @@
-// Picks the operation's module. Operations not built yet say so plainly
-// rather than half-run.
+// Picks the operation's module. Operations not built yet say so before any
+// request, like any other bad input, rather than half-run.
 
 import type { Inputs } from '../inputs.js'
 import type { OperationContext, OperationResult } from './context.js'
@@ -9,16 +9,16 @@ export class UnsupportedOperationError extends Error {
   override readonly name = 'UnsupportedOperationError'
 }
 
-export async function runOperation(
-  inputs: Inputs,
-  context: OperationContext
-): Promise<OperationResult> {
+export type Operation = (context: OperationContext) => Promise<OperationResult>
+
+/** The operation bound to its inputs. */
+export function operationFor(inputs: Inputs): Operation {
   switch (inputs.operation) {
     case 'inspect':
-      return inspect(inputs, context)
+      return context => inspect(inputs, context)
     default:
       throw new UnsupportedOperationError(
-        `operation '${inputs.operation}' is not available in this version of the action yet`
+        `Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: inspect`
       )
   }
 }

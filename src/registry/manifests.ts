@@ -33,6 +33,16 @@ export async function getManifest(
     scopes: [repositoryScope(repository, 'pull')],
     headers: { accept: manifestAccept.join(', ') }
   })
+  if (response.status === 404) {
+    const error = await registryError(response, what)
+    const kind = isDigest(reference) ? 'manifest' : 'tag'
+    throw new RegistryError(
+      404,
+      error.code,
+      `${repository}${isDigest(reference) ? '@' : ':'}${reference} not found: no such ${kind} in ${client.host}/${repository} (${error.code ?? 'NOT_FOUND'})`,
+      error.errors
+    )
+  }
   if (response.status !== 200) throw await registryError(response, what)
 
   const declared = Number(response.header('content-length') ?? NaN)
