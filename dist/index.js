@@ -31577,7 +31577,9 @@ class Authorizer {
         if (!challenge) {
             throw new AuthError('unsupported-challenge', `${new URL(origin).host} refused the request without a challenge this action can answer (${wwwAuthenticate ?? 'no WWW-Authenticate header'})`);
         }
-        this.challenges.set(origin, challenge);
+        // Remembered without its scope and error: those belong to this one request.
+        const { scope: _scope, error: _error, ...lasting } = challenge.params;
+        this.challenges.set(origin, { scheme: challenge.scheme, params: lasting });
         const wanted = mergeScopes(scopes, challenge.params.scope);
         if (presented !== undefined && challenge.scheme === 'bearer') {
             const key = this.cacheKey(challenge, wanted);
@@ -31599,7 +31601,7 @@ class Authorizer {
             }
             return basicHeader(credentials.username, credentials.password);
         }
-        const grant = await this.token(challenge, mergeScopes(scopes, challenge.params.scope));
+        const grant = await this.token(challenge, scopes);
         return `Bearer ${grant.token}`;
     }
     token(challenge, scopes) {

@@ -69,7 +69,9 @@ export class Authorizer {
         `${new URL(origin).host} refused the request without a challenge this action can answer (${wwwAuthenticate ?? 'no WWW-Authenticate header'})`
       )
     }
-    this.challenges.set(origin, challenge)
+    // Remembered without its scope and error: those belong to this one request.
+    const { scope: _scope, error: _error, ...lasting } = challenge.params
+    this.challenges.set(origin, { scheme: challenge.scheme, params: lasting })
     const wanted = mergeScopes(scopes, challenge.params.scope)
     if (presented !== undefined && challenge.scheme === 'bearer') {
       const key = this.cacheKey(challenge, wanted)
@@ -98,7 +100,7 @@ export class Authorizer {
       }
       return basicHeader(credentials.username, credentials.password)
     }
-    const grant = await this.token(challenge, mergeScopes(scopes, challenge.params.scope))
+    const grant = await this.token(challenge, scopes)
     return `Bearer ${grant.token}`
   }
 
