@@ -1,9 +1,11 @@
 // Wires the collaborators for one run from the inputs: one transport, one
 // authorizer, one registry client. The entry point owns their lifetime.
 
+import { AcrTokenSource } from './auth/acr-token.js'
 import { Authorizer } from './auth/authorizer.js'
+import { EntraTokenProvider } from './auth/entra.js'
+import { GithubIdTokenSource, missingIdTokenPermission } from './auth/github-oidc.js'
 import type { Credentials } from './auth/credentials.js'
-import { AuthError } from './auth/errors.js'
 import { Transport } from './http/transport.js'
 import type { Inputs } from './inputs.js'
 import type { Logger } from './operations/context.js'
@@ -18,6 +20,7 @@ export interface Runner {
   log: Logger
   mask(secret: string): void
   userAgent: string
+  env?: NodeJS.ProcessEnv
 }
 
 export function connect(inputs: Inputs, runner: Runner): Connection {
@@ -32,7 +35,7 @@ export function connect(inputs: Inputs, runner: Runner): Connection {
   })
   const authorizer = new Authorizer({
     transport,
-    credentials: credentialsFor(inputs),
+    credentials: credentialsFor(inputs, transport, runner),
     mask: runner.mask
   })
   return {
@@ -41,17 +44,36 @@ export function connect(inputs: Inputs, runner: Runner): Connection {
   }
 }
 
-function credentialsFor(inputs: Inputs): Credentials {
+function credentialsFor(inputs: Inputs, transport: Transport, runner: Runner): Credentials {
   const { auth } = inputs
   switch (auth.mode) {
     case 'anonymous':
       return { kind: 'anonymous' }
     case 'password':
       return { kind: 'basic', username: auth.username, password: auth.password }
-    case 'oidc':
-      throw new AuthError(
-        'oidc',
-        'OIDC sign-in is not available in this version yet: use auth: password or anonymous'
-      )
+    case 'oidc': {
+      const env = runner.env ?? process.env
+      // Checked before any request: without it nothing can sign in.
+      if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+        throw missingIdTokenPermission()
+      }
+      const idTokens = new GithubIdTokenSource(transport, auth.oidcAudience, runner.mask, env)
+      const entra = new EntraTokenProvider({
+        tenantId: auth.tenantId,
+        clientId: auth.clientId,
+        authorityHost: auth.authorityHost,
+        audience: auth.audience,
+        idTokens,
+        transport,
+        mask: runner.mask
+      })
+      const source = new AcrTokenSource({
+        transport,
+        entraToken: () => entra.accessToken(),
+        tenantId: auth.tenantId,
+        mask: runner.mask
+      })
+      return { kind: 'token-source', source }
+    }
   }
 }

@@ -4,6 +4,7 @@
 import * as core from '@actions/core'
 import { connect, type Connection } from './connect.js'
 import { readInputs } from './inputs.js'
+import { AcrMetadataClient } from './registry/acr-metadata.js'
 import { operationFor } from './operations/index.js'
 import { writeSummary } from './report/summary.js'
 
@@ -18,8 +19,11 @@ export async function run(): Promise<void> {
     const operation = operationFor(inputs)
     connection = connect(inputs, { log, mask: core.setSecret, userAgent })
     const client = connection.client
-    await core.group(`Connect to ${inputs.registry.host}`, () => client.ping())
-    const outcome = await core.group(`${inputs.operation}`, () => operation({ client, log }))
+    const info = await core.group(`Connect to ${inputs.registry.host}`, () => client.ping())
+    const metadata = info.acr ? new AcrMetadataClient(client) : undefined
+    const outcome = await core.group(`${inputs.operation}`, () =>
+      operation({ client, metadata, log })
+    )
     for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value)
     core.setOutput('result', JSON.stringify(outcome.result))
     if (inputs.summary) await writeSummary(outcome.report)

@@ -80,8 +80,8 @@ describe('OCI client on a plain registry', () => {
     await registry.stop()
   })
 
-  it('pings the registry', async () => {
-    await expect(client.ping()).resolves.toBeUndefined()
+  it('pings the registry and tells it is not ACR', async () => {
+    await expect(client.ping()).resolves.toEqual({ acr: false })
   })
 
   it('reads a manifest by tag with the digest skopeo reports', async () => {

@@ -4,18 +4,24 @@ export function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
 }
 
-/** The `exp` claim of a JWT in epoch milliseconds, or undefined when the token is opaque. */
-export function jwtExpiry(token: string): number | undefined {
+/** A JWT's claims, read without checking the signature: only the issuer can check it. */
+export function decodeClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1]
   if (payload === undefined) return undefined
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      exp?: unknown
-    }
-    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+    return typeof claims === 'object' && claims !== null
+      ? (claims as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
+}
+
+/** The `exp` claim of a JWT in epoch milliseconds, or undefined when the token is opaque. */
+export function jwtExpiry(token: string): number | undefined {
+  const exp = decodeClaims(token)?.exp
+  return typeof exp === 'number' ? exp * 1000 : undefined
 }
 
 // The token spec says a token without expires_in lives 60 seconds.

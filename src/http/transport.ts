@@ -68,6 +68,16 @@ export class HttpResponse {
     return Array.isArray(value) ? value.join(', ') : value
   }
 
+  /** Every header, names in lower case, repeated ones joined. */
+  headersObject(): Record<string, string> {
+    const all: Record<string, string> = {}
+    for (const name of Object.keys(this.rawHeaders)) {
+      const value = this.header(name)
+      if (value !== undefined) all[name] = value
+    }
+    return all
+  }
+
   headerValues(name: string): string[] {
     const value = this.rawHeaders[name.toLowerCase()]
     if (value === undefined) return []

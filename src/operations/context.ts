@@ -1,5 +1,6 @@
 // What every operation is handed: its collaborators, never the runner.
 
+import type { AcrMetadataClient } from '../registry/acr-metadata.js'
 import type { RegistryClient } from '../registry/client.js'
 import type { Report } from '../report/model.js'
 
@@ -11,6 +12,8 @@ export interface Logger {
 
 export interface OperationContext {
   client: RegistryClient
+  /** Present when the registry is ACR. */
+  metadata?: AcrMetadataClient
   log: Logger
 }
 

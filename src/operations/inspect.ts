@@ -8,7 +8,9 @@ import { listRepositories, listTags } from '../registry/tags.js'
 import { isIndex, type Descriptor, type Platform } from '../registry/types.js'
 import { formatReference } from '../registry/reference.js'
 import type { InspectInputs } from '../inputs.js'
-import type { OperationContext, OperationResult } from './context.js'
+import type { Logger, OperationContext, OperationResult } from './context.js'
+import type { ChangeableAttributes } from '../registry/acr-metadata.js'
+import { isDigest } from '../content/digest.js'
 
 export type InspectRequest = Pick<InspectInputs, 'target' | 'platform'>
 
@@ -31,8 +33,14 @@ export async function inspect(
   }
 }
 
-async function inspectCatalog({ client, log }: OperationContext): Promise<OperationResult> {
-  const repositories = await listRepositories(client)
+async function inspectCatalog({
+  client,
+  metadata,
+  log
+}: OperationContext): Promise<OperationResult> {
+  const repositories = metadata
+    ? await collect(metadata.repositories())
+    : await listRepositories(client)
   log.info(`${repositories.length} repositories in ${client.host}`)
   return {
     outputs: {},
@@ -49,17 +57,41 @@ async function inspectCatalog({ client, log }: OperationContext): Promise<Operat
 
 async function inspectRepository(
   repository: string,
-  { client, log }: OperationContext
+  { client, metadata, log }: OperationContext
 ): Promise<OperationResult> {
-  const tags = await listTags(client, repository)
+  // On ACR the metadata API gives each tag's digest, times and locks, newest first.
+  const details = metadata
+    ? await optional(log, `tag details of ${repository}`, () =>
+        collect(metadata.tags(repository, { orderBy: 'timedesc' }))
+      )
+    : undefined
+  const tags = details ? details.map(t => t.name) : await listTags(client, repository)
   log.info(`${client.host}/${repository}: ${tags.length} tags`)
+  const table = details
+    ? {
+        caption: 'Tags, newest first',
+        header: ['Tag', 'Digest', 'Last updated', 'Locks'],
+        rows: details.map(t => [
+          t.name,
+          t.digest,
+          t.lastUpdateTime,
+          lockState(t.changeableAttributes)
+        ])
+      }
+    : { caption: 'Tags', header: ['Tag'], rows: tags.map(t => [t]) }
   return {
     outputs: {},
-    result: { operation: 'inspect', registry: client.host, repository, tags },
+    result: {
+      operation: 'inspect',
+      registry: client.host,
+      repository,
+      tags,
+      ...(details ? { tagDetails: details } : {})
+    },
     report: {
       title: `Tags of ${client.host}/${repository}`,
       facts: [['Tags', String(tags.length)]],
-      tables: [{ caption: 'Tags', header: ['Tag'], rows: tags.map(t => [t]) }]
+      tables: [table]
     }
   }
 }
@@ -68,10 +100,16 @@ async function inspectManifest(
   repository: string,
   reference: string,
   platform: Platform,
-  { client, log }: OperationContext
+  { client, metadata, log }: OperationContext
 ): Promise<OperationResult> {
   const { descriptor, manifest } = await getManifest(client, repository, reference)
   const referrers = await listReferrers(client, repository, descriptor.digest)
+  const acr = metadata
+    ? await optional(log, `ACR properties of ${repository}:${reference}`, async () => ({
+        tag: isDigest(reference) ? undefined : await metadata.getTag(repository, reference),
+        manifest: await metadata.getManifest(repository, descriptor.digest)
+      }))
+    : undefined
   const name = formatReference(client.host, repository, descriptor.digest)
   log.info(
     `${client.host}/${repository}:${reference} is ${descriptor.digest} (${descriptor.mediaType})`
@@ -88,6 +126,7 @@ async function inspectManifest(
     artifactType: manifest.artifactType,
     annotations: manifest.annotations ?? {},
     subject: manifest.subject,
+    ...(acr ? { acr } : {}),
     referrers: referrers.map(r => ({
       digest: r.digest,
       artifactType: r.artifactType,
@@ -101,6 +140,15 @@ async function inspectManifest(
   ]
   if (manifest.artifactType) facts.push(['Artifact type', manifest.artifactType])
   if (manifest.subject) facts.push(['Subject', manifest.subject.digest])
+  if (acr?.tag) {
+    facts.push(['Tag last updated', acr.tag.lastUpdateTime])
+    facts.push(['Tag locks', lockState(acr.tag.changeableAttributes)])
+  }
+  if (acr) {
+    facts.push(['Manifest created', acr.manifest.createdTime])
+    facts.push(['Manifest last updated', acr.manifest.lastUpdateTime])
+    facts.push(['Manifest locks', lockState(acr.manifest.changeableAttributes)])
+  }
   const annotationTable = {
     caption: 'Annotations',
     header: ['Key', 'Value'],
@@ -169,6 +217,35 @@ async function inspectManifest(
       ]
     }
   }
+}
+
+/** "none", or what is disabled: "write, delete disabled". */
+function lockState(attributes: ChangeableAttributes): string {
+  const disabled = (['write', 'delete', 'read', 'list'] as const).filter(
+    name => attributes[`${name}Enabled`] === false
+  )
+  return disabled.length === 0 ? 'none' : `${disabled.join(', ')} disabled`
+}
+
+// A detail the registry may refuse (an identity without metadata_read, say)
+// is left out with a warning; the rest of the inspection still stands.
+async function optional<T>(
+  log: Logger,
+  what: string,
+  read: () => Promise<T>
+): Promise<T | undefined> {
+  try {
+    return await read()
+  } catch (error) {
+    log.warning(`${what} left out: ${(error as Error).message}`)
+    return undefined
+  }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = []
+  for await (const item of items) all.push(item)
+  return all
 }
 
 function sizeOf(descriptors: Descriptor[]): number {

@@ -67,14 +67,27 @@ export class RegistryClient {
     }
   }
 
-  /** Checks that a registry answers at this address, and learns how it wants to be signed in to. */
-  async ping(): Promise<void> {
+  /**
+   * Checks that a registry answers at this address, learns how it wants to be
+   * signed in to, and tells whether it is ACR (a login server under azurecr.*,
+   * or ACR's correlation header, which every ACR response carries).
+   */
+  async ping(): Promise<RegistryInfo> {
     const response = await this.request({ method: 'GET', path: '/v2/', scopes: [] })
     if (response.status !== 200) {
       throw await registryError(response, `${this.host} does not answer as an OCI registry at /v2/`)
     }
     await response.discard()
+    const acr =
+      /\.azurecr\.(io|cn|us)$/i.test(this.baseUrl.hostname) ||
+      response.header('x-ms-correlation-request-id') !== undefined
+    return { acr }
   }
+}
+
+export interface RegistryInfo {
+  /** Whether the registry serves ACR's metadata API (/acr/v1). */
+  acr: boolean
 }
 
 async function refused(response: HttpResponse, what: string): Promise<AuthError> {
