@@ -68276,7 +68276,13 @@ class Transport {
         const headers = { ...request.headers };
         const maxRedirects = request.maxRedirects ?? defaultMaxRedirects;
         for (let hop = 0;; hop++) {
-            const response = await this.sendWithRetries(url, method, headers, body, request.signal);
+            const response = await this.sendWithRetries({
+                url,
+                method,
+                headers,
+                body,
+                signal: request.signal
+            });
             const location = response.header('location');
             if (!redirectStatuses.has(response.status) || location === undefined)
                 return response;
@@ -68304,12 +68310,13 @@ class Transport {
     async close() {
         await Promise.all([this.direct.close(), ...[...this.proxies.values()].map(p => p.close())]);
     }
-    async sendWithRetries(url, method, headers, body, signal) {
+    async sendWithRetries(hop) {
+        const { url, method, signal } = hop;
         for (let attempt = 1;; attempt++) {
             const lastAttempt = attempt >= this.policy.attempts;
             let response;
             try {
-                response = await this.sendOnce(url, method, headers, body, signal);
+                response = await this.sendOnce(hop);
             }
             catch (error) {
                 if (lastAttempt || signal?.aborted || !isRetryableError(error)) {
@@ -68344,7 +68351,7 @@ class Transport {
             await this.sleep(wait, signal);
         }
     }
-    async sendOnce(url, method, headers, body, signal) {
+    async sendOnce({ url, method, headers, body, signal }) {
         const payload = typeof body === 'function' ? body() : body;
         try {
             const data = await this.dispatcherFor(url).request({

@@ -3,10 +3,10 @@
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { AcrTokenSource } from '../../src/auth/acr-token.js'
 import { AuthError } from '../../src/auth/errors.js'
 import { GithubIdTokenSource } from '../../src/auth/github-oidc.js'
+import { closeServer, listenOnLoopback } from '../../test/rig/loopback-server.js'
 import { Transport } from '../../src/http/transport.js'
 
 function jwt(claims: Record<string, unknown>): string {
@@ -35,13 +35,11 @@ class Endpoints {
   })
 
   async start(): Promise<void> {
-    await new Promise<void>(resolve => this.server.listen(0, '127.0.0.1', resolve))
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
+    this.url = await listenOnLoopback(this.server)
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections()
-    await new Promise<void>(resolve => this.server.close(() => resolve()))
+  stop(): Promise<void> {
+    return closeServer(this.server)
   }
 
   count(path: string): number {

@@ -4,11 +4,11 @@
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Authorizer } from '../../src/auth/authorizer.js'
 import type { Credentials } from '../../src/auth/credentials.js'
 import { AuthError } from '../../src/auth/errors.js'
 import { sha256Digest } from '../../src/content/digest.js'
+import { closeServer, listenOnLoopback } from '../../test/rig/loopback-server.js'
 import { Transport } from '../../src/http/transport.js'
 import { RegistryClient } from '../../src/registry/client.js'
 import { getManifest, maxManifestBytes } from '../../src/registry/manifests.js'
@@ -35,13 +35,11 @@ class TokenRegistry {
   url = ''
 
   async start(): Promise<void> {
-    await new Promise<void>(resolve => this.server.listen(0, '127.0.0.1', resolve))
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
+    this.url = await listenOnLoopback(this.server)
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections()
-    await new Promise<void>(resolve => this.server.close(() => resolve()))
+  stop(): Promise<void> {
+    return closeServer(this.server)
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

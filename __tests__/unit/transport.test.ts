@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import http from 'node:http'
 import net from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { TransportError } from '../../src/http/errors.js'
+import { closeServer, listenOnLoopback } from '../../test/rig/loopback-server.js'
 import { Transport, type RetryEvent } from '../../src/http/transport.js'
 
 // A loopback server that answers each request with the next scripted handler.
@@ -30,17 +30,11 @@ async function scriptedServer(handlers: Handler[]): Promise<Scripted> {
   })
   let connections = 0
   server.on('connection', () => connections++)
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: await listenOnLoopback(server),
     seen,
     connections: () => connections,
-    close: () =>
-      new Promise<void>(resolve => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
+    close: () => closeServer(server)
   }
 }
 
@@ -243,8 +237,7 @@ describe('Transport through a proxy', () => {
         client.pipe(upstream)
       })
     })
-    await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const proxyUrl = await listenOnLoopback(proxy)
     const targetHost = new URL(target.url).host
 
     const proxied = new Transport({ proxy: { httpProxy: proxyUrl } })
@@ -260,8 +253,7 @@ describe('Transport through a proxy', () => {
       await proxied.close()
       await direct.close()
       await target.close()
-      proxy.closeAllConnections()
-      await new Promise<void>(resolve => proxy.close(() => resolve()))
+      await closeServer(proxy)
     }
   })
 })

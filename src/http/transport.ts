@@ -52,6 +52,15 @@ export interface TransportOptions {
   now?: () => number
 }
 
+/** One request on its way: after a redirect, the next hop may differ in all but the signal. */
+interface Hop {
+  url: URL
+  method: string
+  headers: Record<string, string>
+  body: RequestBody | undefined
+  signal: AbortSignal | undefined
+}
+
 const redirectStatuses = new Set([301, 302, 303, 307, 308])
 const defaultMaxRedirects = 5
 
@@ -128,7 +137,13 @@ export class Transport {
     const maxRedirects = request.maxRedirects ?? defaultMaxRedirects
 
     for (let hop = 0; ; hop++) {
-      const response = await this.sendWithRetries(url, method, headers, body, request.signal)
+      const response = await this.sendWithRetries({
+        url,
+        method,
+        headers,
+        body,
+        signal: request.signal
+      })
       const location = response.header('location')
       if (!redirectStatuses.has(response.status) || location === undefined) return response
       if (hop >= maxRedirects) {
@@ -162,18 +177,13 @@ export class Transport {
     await Promise.all([this.direct.close(), ...[...this.proxies.values()].map(p => p.close())])
   }
 
-  private async sendWithRetries(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: RequestBody | undefined,
-    signal: AbortSignal | undefined
-  ): Promise<HttpResponse> {
+  private async sendWithRetries(hop: Hop): Promise<HttpResponse> {
+    const { url, method, signal } = hop
     for (let attempt = 1; ; attempt++) {
       const lastAttempt = attempt >= this.policy.attempts
       let response: HttpResponse
       try {
-        response = await this.sendOnce(url, method, headers, body, signal)
+        response = await this.sendOnce(hop)
       } catch (error) {
         if (lastAttempt || signal?.aborted || !isRetryableError(error)) {
           throw error instanceof TransportError ? error : TransportError.from(error, url)
@@ -206,13 +216,7 @@ export class Transport {
     }
   }
 
-  private async sendOnce(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: RequestBody | undefined,
-    signal: AbortSignal | undefined
-  ): Promise<HttpResponse> {
+  private async sendOnce({ url, method, headers, body, signal }: Hop): Promise<HttpResponse> {
     const payload = typeof body === 'function' ? body() : body
     try {
       const data = await this.dispatcherFor(url).request({
