@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 export interface ActionRun {
   exitCode: number
@@ -21,7 +22,15 @@ export interface ActionRun {
   visible: string
 }
 
-export const actionEntry = resolve(import.meta.dirname ?? '.', '../../dist/index.js')
+// From the source tree or from its compiled copy under lib/: the repository is
+// the nearest folder upward that holds action.yml.
+function repositoryRoot(): string {
+  let dir = import.meta.dirname ?? process.cwd()
+  while (!existsSync(join(dir, 'action.yml')) && dirname(dir) !== dir) dir = dirname(dir)
+  return dir
+}
+
+export const actionEntry = join(repositoryRoot(), 'dist', 'index.js')
 
 /** `inputs` by their action.yml names; `env` is added to a minimal runner environment. */
 export async function runAction(
