@@ -39835,7 +39835,7 @@ function notice(message, properties = {}) {
  * Writes info to log with console.log.
  * @param message info message
  */
-function info(message) {
+function core_info(message) {
     process.stdout.write(message + external_os_.EOL);
 }
 /**
@@ -70022,7 +70022,7 @@ function summary_escape(text) {
 
 
 const userAgent = 'acr-action/0.1';
-const main_log = { info: info, warning: warning, debug: core_debug };
+const main_log = { info: core_info, warning: warning, debug: core_debug };
 async function run() {
     let connection;
     try {
@@ -70030,7 +70030,11 @@ async function run() {
         const operation = operationFor(inputs);
         connection = connect(inputs, { log: main_log, mask: core_setSecret, userAgent });
         const client = connection.client;
-        const info = await group(`Connect to ${inputs.registry.host}`, () => client.ping());
+        const info = await group(`Connect to ${inputs.registry.host}`, async () => {
+            const found = await client.ping();
+            core_info(`${inputs.registry.host} answers as ${found.acr ? 'Azure Container Registry' : 'an OCI registry'} (sign-in: ${inputs.auth.mode})`);
+            return found;
+        });
         const metadata = info.acr ? new AcrMetadataClient(client) : undefined;
         const outcome = await group(`${inputs.operation}`, () => operation({ client, metadata, log: main_log }));
         for (const [name, value] of Object.entries(outcome.outputs))

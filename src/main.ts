@@ -19,7 +19,13 @@ export async function run(): Promise<void> {
     const operation = operationFor(inputs)
     connection = connect(inputs, { log, mask: core.setSecret, userAgent })
     const client = connection.client
-    const info = await core.group(`Connect to ${inputs.registry.host}`, () => client.ping())
+    const info = await core.group(`Connect to ${inputs.registry.host}`, async () => {
+      const found = await client.ping()
+      core.info(
+        `${inputs.registry.host} answers as ${found.acr ? 'Azure Container Registry' : 'an OCI registry'} (sign-in: ${inputs.auth.mode})`
+      )
+      return found
+    })
     const metadata = info.acr ? new AcrMetadataClient(client) : undefined
     const outcome = await core.group(`${inputs.operation}`, () =>
       operation({ client, metadata, log })
