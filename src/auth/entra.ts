@@ -69,6 +69,13 @@ export class EntraTokenProvider {
     if (message.includes('ACTIONS_ID_TOKEN_REQUEST_URL') || message.includes('id-token: write')) {
       return new AuthError('oidc', firstLine(message), { cause: error })
     }
+    if (message.includes('endpoints_resolution_error')) {
+      return new AuthError(
+        'oidc',
+        `Entra ID at ${this.options.authorityHost} could not describe tenant ${this.options.tenantId} (its openid-configuration did not load): check tenant-id, cloud and authority-host`,
+        { cause: error }
+      )
+    }
     const code = /AADSTS(\d+)/.exec(message)?.[1]
     const { clientId, tenantId } = this.options
     const presented = this.options.idTokens.lastPresented
