@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import type http from 'node:http'
 import type { CertificateAuthority } from '../rig/tls.js'
-import { sendJson, startHttpsServer, type EmulatorServer } from './https.js'
+import { readBody, sendJson, startHttpsServer, type EmulatorServer } from './https.js'
 import {
   decodeJwt,
   generateSigningKey,
@@ -230,7 +230,7 @@ export async function startEntraId(options: EntraOptions): Promise<EntraEmulator
   const server: EmulatorServer = await startHttpsServer(
     options.ca,
     'entra-id',
-    (req, res, body, url) => {
+    async (req, res, url) => {
       const [, tenant = '', ...rest] = url.pathname.split('/')
       const route = rest.join('/')
       if (req.method === 'GET' && route === 'v2.0/.well-known/openid-configuration') {
@@ -242,7 +242,7 @@ export async function startEntraId(options: EntraOptions): Promise<EntraEmulator
         return sendJson(res, 200, openidConfiguration(tenant))
       }
       if (req.method === 'POST' && route === 'oauth2/v2.0/token') {
-        const outcome = issue(tenant, new URLSearchParams(body))
+        const outcome = issue(tenant, new URLSearchParams(await readBody(req)))
         if (outcome instanceof EntraRefusal) return refuse(res, outcome)
         const token = signJwt(outcome, signingKey)
         issued.push(token)

@@ -14,10 +14,10 @@ export interface LoggedRequest {
   status: number
 }
 
+/** The request body is left unread: read it with readBody, or stream it on. */
 export type Handler = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  body: string,
   url: URL
 ) => void | Promise<void>
 
@@ -39,16 +39,12 @@ export async function startHttpsServer(
   const server = https.createServer(
     { cert: await readFile(leaf.cert), key: await readFile(leaf.key) },
     (req, res) => {
-      let body = ''
-      req.on('data', chunk => (body += String(chunk)))
-      req.on('end', () => {
-        const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-        res.on('finish', () =>
-          requests.push({ method: req.method ?? '', path: url.pathname, status: res.statusCode })
-        )
-        Promise.resolve(handler(req, res, body, url)).catch(error => {
-          if (!res.headersSent) sendJson(res, 500, { error: String(error) })
-        })
+      const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+      res.on('finish', () =>
+        requests.push({ method: req.method ?? '', path: url.pathname, status: res.statusCode })
+      )
+      Promise.resolve(handler(req, res, url)).catch(error => {
+        if (!res.headersSent) sendJson(res, 500, { error: String(error) })
       })
     }
   )
@@ -80,4 +76,10 @@ export function sendJson(
 export function bearerToken(req: http.IncomingMessage): string | undefined {
   const header = req.headers.authorization
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined
+}
+
+export async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
 }

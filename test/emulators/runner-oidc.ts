@@ -42,7 +42,7 @@ export async function startRunnerOidc(options: RunnerOidcOptions): Promise<Runne
   const server: EmulatorServer = await startHttpsServer(
     options.ca,
     'runner-oidc',
-    (req, res, _body, url) => {
+    (req, res, url) => {
       if (url.pathname === '/.well-known/jwks') return sendJson(res, 200, jwks(signingKey))
       if (url.pathname !== '/_apis/distributedtask/token' || req.method !== 'GET') {
         return sendJson(res, 404, { message: 'not found' })
