@@ -19,7 +19,7 @@ beforeAll(async () => {
   work = await makeTempDir('e2e-oidc')
   const layout = await buildImage({ dir: join(work, 'layout'), files: { 'app.txt': 'app' } })
   await pushImage(azure.registry, layout, 'team/app:v1')
-  azure.acr.setTagTime('team/app', 'v1', tagTime)
+  await azure.acr.setTagTime('team/app', 'v1', tagTime)
 })
 
 afterAll(async () => {

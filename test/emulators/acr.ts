@@ -8,7 +8,18 @@ import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { Registry } from '../rig/registry.js'
 import type { CertificateAuthority } from '../rig/tls.js'
-import { bearerToken, readBody, sendJson, startHttpsServer, type EmulatorServer } from './https.js'
+import { Backing } from './acr-backing.js'
+import { handleMetadata } from './acr-metadata.js'
+import { acrTime, AcrState } from './acr-state.js'
+import { startBlobStorage } from './blob-storage.js'
+import {
+  bearerToken,
+  readBody,
+  sendJson,
+  startHttpsServer,
+  type EmulatorServer,
+  type LoggedRequest
+} from './https.js'
 import {
   decodeJwt,
   generateSigningKey,
@@ -30,28 +41,35 @@ export interface AcrOptions {
   clock?: () => number
 }
 
+export interface Fault {
+  method?: string
+  path?: RegExp
+  /** An HTTP answer, or 'reset' to drop the connection unanswered. */
+  status: number | 'reset'
+  headers?: Record<string, string>
+  body?: string
+  /** How many matching requests it hits. */
+  times: number
+}
+
 export interface AcrEmulator {
   url: string
   host: string
   service: string
+  storageUrl: string
+  state: AcrState
   issuedTokens(): string[]
-  requests(): Array<{ method: string; path: string; status: number }>
-  /** Sets the times ACR reports for a tag (and its manifest, when given). */
-  setTagTime(repository: string, tag: string, time: Date): void
+  requests(): LoggedRequest[]
+  storageRequests(): LoggedRequest[]
+  /** Sets the times ACR reports for a tag and its manifest. */
+  setTagTime(repository: string, tag: string, time: Date): Promise<void>
+  injectFault(fault: Fault): void
+  /** Answers 429 once more write operations than this arrive within a minute. */
+  throttleWrites(perMinute: number): void
   stop(): Promise<void>
 }
 
-interface Times {
-  createdTime: string
-  lastUpdateTime: string
-}
-
 const allActions = ['pull', 'push', 'delete', 'metadata_read', 'metadata_write']
-
-// ACR writes times with seven fractional digits.
-function acrTime(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z')
-}
 
 const commonHeaders = (): Record<string, string> => ({
   'docker-distribution-api-version': 'registry/2.0',
@@ -100,9 +118,12 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
   const key = generateSigningKey(`${randomUUID().slice(0, 4).toUpperCase()}:ACR`)
   const clock = options.clock ?? Date.now
   const issued: string[] = []
-  const tagTimes = new Map<string, Times>()
-  const manifestTimes = new Map<string, Times>()
-  const backing = new URL(options.registry.url)
+  const state = new AcrState(clock)
+  const backing = new Backing(options.registry, state)
+  const storage = await startBlobStorage(options.ca, options.registry, clock)
+  const faults: Fault[] = []
+  const writes: number[] = []
+  let writeLimit = Infinity
   let host = ''
 
   const token = (claims: Claims, lifetime: number): string => {
@@ -230,147 +251,159 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
     sendJson(res, 200, { access_token: accessToken }, commonHeaders())
   }
 
-  const upstream = (method: string, path: string, headers: http.OutgoingHttpHeaders = {}) =>
-    new Promise<http.IncomingMessage>((resolve, reject) => {
-      const request = http.request(
-        { host: backing.hostname, port: backing.port, method, path, headers },
-        resolve
-      )
-      request.on('error', reject)
-      request.end()
-    })
+  const disallowed = (res: http.ServerResponse): void =>
+    sendJson(
+      res,
+      405,
+      {
+        errors: [
+          {
+            code: 'REGISTRY_DISALLOWED_OPERATION',
+            detail: {},
+            message:
+              'The operation is disallowed on this registry, repository or image. View troubleshooting steps at https://aka.ms/acr/faq/#why-does-my-pull-or-push-request-fail-with-disallowed-operation'
+          }
+        ]
+      },
+      commonHeaders()
+    )
 
-  const manifestDigest = async (
-    repository: string,
-    reference: string
-  ): Promise<string | undefined> => {
-    const response = await upstream('HEAD', `/v2/${repository}/manifests/${reference}`, {
-      accept:
-        'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json'
-    })
-    response.resume()
-    return response.statusCode === 200
-      ? String(response.headers['docker-content-digest'])
-      : undefined
-  }
-
-  const timesOf = (map: Map<string, Times>, id: string): Times => {
-    let times = map.get(id)
-    if (!times) {
-      const now = acrTime(new Date(clock()))
-      times = { createdTime: now, lastUpdateTime: now }
-      map.set(id, times)
+  // Faults and the write throttle come before everything, as a proxy's would.
+  const interfere = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean => {
+    const method = req.method ?? 'GET'
+    const fault = faults.find(
+      f =>
+        f.times > 0 && (!f.method || f.method === method) && (!f.path || f.path.test(url.pathname))
+    )
+    if (fault) {
+      fault.times--
+      if (fault.status === 'reset') req.socket.destroy()
+      else {
+        res.writeHead(fault.status, { ...commonHeaders(), ...fault.headers })
+        res.end(fault.body ?? '')
+      }
+      return true
     }
-    return times
-  }
-
-  const unlocked = { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true }
-
-  const tagProperties = async (repository: string, tag: string) => {
-    const digest = await manifestDigest(repository, tag)
-    if (!digest) return undefined
-    return {
-      name: tag,
-      digest,
-      ...timesOf(tagTimes, `${repository}:${tag}`),
-      signed: false,
-      changeableAttributes: unlocked
+    const isWrite =
+      ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) && !url.pathname.startsWith('/oauth2/')
+    if (isWrite) {
+      const now = clock()
+      while (writes.length > 0 && (writes[0] ?? 0) < now - 60_000) writes.shift()
+      if (writes.length >= writeLimit) {
+        const retryAfter = Math.max(1, Math.ceil(((writes[0] ?? now) + 60_000 - now) / 1000))
+        sendJson(
+          res,
+          429,
+          { errors: [{ code: 'TOOMANYREQUESTS', message: 'too many requests' }] },
+          {
+            ...commonHeaders(),
+            'retry-after': String(retryAfter)
+          }
+        )
+        return true
+      }
+      writes.push(now)
     }
+    return false
   }
 
-  const metadata = async (
+  const v2 = async (
     req: http.IncomingMessage,
     res: http.ServerResponse,
     url: URL
   ): Promise<void> => {
-    const [, , , encoded = '', kind, item] = url.pathname.split('/')
-    const repository = decodeURIComponent(encoded)
-    const headers = commonHeaders()
-    const envelope = { registry: host, imageName: repository }
-    if (kind === '_tags' && item && req.method === 'GET') {
-      const tag = await tagProperties(repository, decodeURIComponent(item))
-      if (!tag)
-        return sendJson(
-          res,
-          404,
-          { errors: [{ code: 'TAG_UNKNOWN', message: 'the specified tag does not exist' }] },
-          headers
-        )
-      return sendJson(res, 200, { ...envelope, tag }, headers)
-    }
-    if (kind === '_tags' && !item && req.method === 'GET') {
-      const list = await upstream('GET', `/v2/${repository}/tags/list`)
-      const body = await new Promise<string>(resolve => {
-        let text = ''
-        list.on('data', chunk => (text += String(chunk)))
-        list.on('end', () => resolve(text))
+    const method = req.method ?? 'GET'
+    const match = /^\/v2\/(.+?)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname)
+    const [, repository = '', kind, reference = ''] = match ?? []
+    if (kind === 'blobs' && method === 'GET' && reference.startsWith('sha256:')) {
+      const location = storage.signedUrl(repository, reference)
+      res.writeHead(307, {
+        ...commonHeaders(),
+        'content-type': 'text/html; charset=utf-8',
+        'docker-content-digest': reference,
+        location
       })
-      if (list.statusCode !== 200) {
-        return sendJson(
-          res,
-          404,
-          {
-            errors: [
-              {
-                code: 'NAME_UNKNOWN',
-                message: 'repository name not known to registry',
-                detail: { name: repository }
-              }
-            ]
-          },
-          headers
-        )
-      }
-      const names = ((JSON.parse(body) as { tags?: string[] }).tags ?? []).sort()
-      const tags = (await Promise.all(names.map(name => tagProperties(repository, name)))).filter(
-        t => t !== undefined
-      )
-      const order = url.searchParams.get('orderby')
-      if (order === 'timedesc')
-        tags.sort((a, b) => b.lastUpdateTime.localeCompare(a.lastUpdateTime))
-      if (order === 'timeasc') tags.sort((a, b) => a.lastUpdateTime.localeCompare(b.lastUpdateTime))
-      return sendJson(res, 200, { ...envelope, tags }, headers)
+      return void res.end(`<a href="${location.replace(/&/g, '&amp;')}">Temporary Redirect</a>.`)
     }
-    if (kind === '_manifests' && item && req.method === 'GET') {
-      const digest = decodeURIComponent(item)
-      if (!(await manifestDigest(repository, digest))) {
-        return sendJson(
-          res,
-          404,
-          { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] },
-          headers
-        )
-      }
-      const tags = [...tagTimes.keys()]
-        .filter(k => k.startsWith(`${repository}:`))
-        .map(k => k.slice(repository.length + 1))
-      const pointing = []
-      for (const tag of tags)
-        if ((await manifestDigest(repository, tag)) === digest) pointing.push(tag)
+    if (kind === 'referrers' && method === 'GET') {
+      await backing.discover(repository)
+      const manifests = state
+        .manifestsOf(repository)
+        .filter(m => m.subject === reference)
+        .map(m => ({
+          mediaType: m.mediaType,
+          digest: m.digest,
+          size: m.size,
+          artifactType: m.artifactType
+        }))
       return sendJson(
         res,
         200,
+        { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests },
         {
-          ...envelope,
-          manifest: {
-            digest,
-            imageSize: 0,
-            ...timesOf(manifestTimes, `${repository}@${digest}`),
-            tags: pointing,
-            changeableAttributes: unlocked
-          }
-        },
-        headers
+          ...commonHeaders(),
+          'content-type': 'application/vnd.oci.image.index.v1+json'
+        }
       )
     }
-    sendJson(res, 404, { errors: [{ code: 'NOT_FOUND', message: 'not found' }] }, headers)
+    if (kind === 'manifests' && method === 'PUT') {
+      const repo = state.repositories.get(repository)
+      const tag = reference.includes(':') ? undefined : state.tags.get(`${repository}:${reference}`)
+      if (state.writeRefused(repo, tag)) return disallowed(res)
+      const bytes = Buffer.from(await readBody(req), 'utf8')
+      const reply = await backing.call(
+        'PUT',
+        url.pathname,
+        {
+          'content-type': req.headers['content-type'] ?? '',
+          'content-length': String(bytes.length)
+        },
+        bytes
+      )
+      if (reply.status === 201) {
+        const digest = String(reply.headers['docker-content-digest'])
+        backing.record(repository, digest, bytes, true)
+        if (!reference.includes(':')) state.tag(repository, reference, digest, true)
+      }
+      return relay(res, reply)
+    }
+    if (kind === 'manifests' && method === 'DELETE') {
+      await backing.discover(repository)
+      const manifest = state.manifests.get(`${repository}@${reference}`)
+      if (state.deleteRefused(manifest, state.repositories.get(repository))) return disallowed(res)
+      const status = await backing.deleteManifest(repository, reference)
+      if (status === 202) {
+        state.forgetManifest(repository, reference)
+        // Deleting a subject deletes what refers to it (signatures, SBOMs).
+        for (const referrer of state.manifestsOf(repository).filter(m => m.subject === reference)) {
+          await backing.deleteManifest(repository, referrer.digest)
+          state.forgetManifest(repository, referrer.digest)
+        }
+      }
+      res.writeHead(status, { ...commonHeaders(), 'content-length': '0' })
+      return void res.end()
+    }
+    forward(req, res)
+  }
+
+  const relay = (
+    res: http.ServerResponse,
+    reply: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+  ): void => {
+    const headers: http.OutgoingHttpHeaders = { ...reply.headers, ...commonHeaders() }
+    if (typeof headers.location === 'string' && headers.location.startsWith(options.registry.url)) {
+      headers.location = headers.location.slice(options.registry.url.length)
+    }
+    res.writeHead(reply.status, headers)
+    res.end(reply.body)
   }
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const headers = { ...req.headers, host: backing.host }
+    const target = new URL(options.registry.url)
+    const headers = { ...req.headers, host: target.host }
     delete headers.authorization
     const request = http.request(
-      { host: backing.hostname, port: backing.port, method: req.method, path: req.url, headers },
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
       answer => {
         const out: http.OutgoingHttpHeaders = { ...answer.headers, ...commonHeaders() }
         // ACR answers with relative Locations.
@@ -390,6 +423,7 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
     'acr',
     async (req, res, url) => {
       const method = req.method ?? 'GET'
+      if (interfere(req, res, url)) return
       if (url.pathname === '/oauth2/exchange' && method === 'POST')
         return exchange(res, new URLSearchParams(await readBody(req)))
       if (url.pathname === '/oauth2/token' && method === 'POST')
@@ -402,8 +436,15 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
       const claims = verify(presented, 'access_token')
       if (!claims) return challenge(res, need, false)
       if (need && !granted(claims, need)) return challenge(res, need, true)
-      if (url.pathname.startsWith('/acr/v1/')) return metadata(req, res, url)
-      forward(req, res)
+      if (url.pathname.startsWith('/acr/v1/')) {
+        return handleMetadata(
+          { host, state, backing, headers: commonHeaders, disallowed },
+          req,
+          res,
+          url
+        )
+      }
+      return v2(req, res, url)
     }
   )
   host = server.host
@@ -412,12 +453,25 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
     url: server.url,
     host: server.host,
     service: server.host,
+    storageUrl: storage.url,
+    state,
     issuedTokens: () => [...issued],
     requests: () => [...server.requests],
-    setTagTime: (repository, tag, time) => {
+    storageRequests: () => storage.requests(),
+    setTagTime: async (repository, tag, time) => {
+      await backing.discover(repository)
       const stamp = acrTime(time)
-      tagTimes.set(`${repository}:${tag}`, { createdTime: stamp, lastUpdateTime: stamp })
+      const record = state.tags.get(`${repository}:${tag}`)
+      if (!record) throw new Error(`no tag ${repository}:${tag}`)
+      Object.assign(record, { createdTime: stamp, lastUpdateTime: stamp })
+      const manifest = state.manifests.get(`${repository}@${record.digest}`)
+      if (manifest) Object.assign(manifest, { createdTime: stamp, lastUpdateTime: stamp })
     },
-    stop: () => server.stop()
+    injectFault: fault => faults.push({ ...fault }),
+    throttleWrites: perMinute => (writeLimit = perMinute),
+    stop: async () => {
+      await server.stop()
+      await storage.stop()
+    }
   }
 }
