@@ -58,7 +58,8 @@ export class Backing {
   }
 
   async catalog(): Promise<string[]> {
-    const reply = await this.call('GET', '/v2/_catalog?n=10000')
+    // Distribution refuses an n above its catalog.maxentries (1000 by default).
+    const reply = await this.call('GET', '/v2/_catalog?n=1000')
     return reply.status === 200
       ? ((JSON.parse(reply.body.toString()) as { repositories?: string[] }).repositories ?? [])
       : []

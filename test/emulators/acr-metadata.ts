@@ -180,7 +180,11 @@ export async function handleMetadata(
   }
 
   if (kind === '_tags' && item === undefined) {
-    const tags = state.tagsOf(repository).filter(t => t.attributes.listEnabled)
+    // ACR filters a repository's tags by manifest with ?digest= (a parameter of the generated client).
+    const digest = url.searchParams.get('digest')
+    const tags = state
+      .tagsOf(repository)
+      .filter(t => t.attributes.listEnabled && (digest === null || t.digest === digest))
     return listPage(
       res,
       ctx,

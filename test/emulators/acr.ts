@@ -97,7 +97,8 @@ function needOf(method: string, path: string): Need | undefined {
   }
   const v2 = /^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)\//.exec(path)
   if (v2) {
-    const name = v2[1] ?? ''
+    // The SDK percent-encodes the repository in /v2/ paths (library%2Fhello); ACR takes both.
+    const name = decodeURIComponent(v2[1] ?? '')
     if (method === 'GET' || method === 'HEAD')
       return { type: 'repository', name, action: 'pull', challenge: 'pull' }
     if (method === 'DELETE')
@@ -314,7 +315,9 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
   ): Promise<void> => {
     const method = req.method ?? 'GET'
     const match = /^\/v2\/(.+?)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname)
-    const [, repository = '', kind, reference = ''] = match ?? []
+    const [, rawRepository = '', kind, rawReference = ''] = match ?? []
+    const repository = decodeURIComponent(rawRepository)
+    const reference = decodeURIComponent(rawReference)
     if (kind === 'blobs' && method === 'GET' && reference.startsWith('sha256:')) {
       const location = storage.signedUrl(repository, reference)
       res.writeHead(307, {
@@ -353,7 +356,7 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
       const bytes = Buffer.from(await readBody(req), 'utf8')
       const reply = await backing.call(
         'PUT',
-        url.pathname,
+        `/v2/${repository}/manifests/${reference}`,
         {
           'content-type': req.headers['content-type'] ?? '',
           'content-length': String(bytes.length)
