@@ -38,6 +38,10 @@ export interface AcrOptions {
   accessTokenLifetimeSeconds?: number
   /** What a signed-in identity may do; the default is everything. */
   grantedActions?: string[]
+  /** The admin user and repository-scoped tokens: Basic credentials at GET /oauth2/token. */
+  users?: Array<{ username: string; password: string }>
+  /** Anonymous pull: tokens that may pull and read metadata, for no credentials. */
+  anonymousPull?: boolean
   clock?: () => number
 }
 
@@ -220,36 +224,72 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
     sendJson(res, 200, { refresh_token: refresh }, commonHeaders())
   }
 
-  const grantAccess = (res: http.ServerResponse, form: URLSearchParams): void => {
-    const refresh = verify(form.get('refresh_token') ?? undefined, 'refresh_token')
-    if (form.get('grant_type') !== 'refresh_token' || !refresh || form.get('service') !== host) {
-      return sendJson(
-        res,
-        401,
-        { errors: [{ code: 'UNAUTHORIZED', message: 'invalid refresh token' }] },
-        commonHeaders()
-      )
-    }
-    const allowed = options.grantedActions ?? allActions
-    const access = form
-      .getAll('scope')
+  const refuseToken = (res: http.ServerResponse, message: string): void =>
+    sendJson(res, 401, { errors: [{ code: 'UNAUTHORIZED', message }] }, commonHeaders())
+
+  // An access token for the scopes asked, holding only the actions `allowed`.
+  const sendAccess = (
+    res: http.ServerResponse,
+    scopes: string[],
+    sub: string,
+    allowed: string[]
+  ): void => {
+    const access = scopes
       .flatMap(value => value.split(' '))
       .filter(Boolean)
       .map(scope => {
         const split = scope.lastIndexOf(':')
         const [type = '', ...name] = scope.slice(0, split).split(':')
         const actions = scope.slice(split + 1).split(',')
+        const wildcard = type === 'registry' && allowed.includes('pull')
         return {
           type,
           name: name.join(':'),
-          actions: actions.filter(a => a === '*' || allowed.includes(a))
+          actions: actions.filter(a => (a === '*' && wildcard) || allowed.includes(a))
         }
       })
     const accessToken = token(
-      { sub: refresh.sub, version: '2.0', grant_type: 'access_token', access },
+      { sub, version: '2.0', grant_type: 'access_token', access },
       options.accessTokenLifetimeSeconds ?? 4500
     )
     sendJson(res, 200, { access_token: accessToken }, commonHeaders())
+  }
+
+  const anonymousActions = ['pull', 'metadata_read']
+
+  const userOf = (authorization: string | undefined): { username: string } | undefined => {
+    if (!authorization?.startsWith('Basic ')) return undefined
+    const [username, ...rest] = Buffer.from(authorization.slice(6), 'base64').toString().split(':')
+    const password = rest.join(':')
+    return options.users?.find(u => u.username === username && u.password === password)
+  }
+
+  // POST: the refresh-token grant, or the password grant with an empty refresh token (anonymous).
+  const grantAccess = (res: http.ServerResponse, form: URLSearchParams): void => {
+    if (form.get('service') !== host) return refuseToken(res, 'unknown service')
+    if (
+      form.get('grant_type') === 'password' &&
+      !form.get('refresh_token') &&
+      !form.get('username')
+    ) {
+      if (!options.anonymousPull) return refuseToken(res, 'anonymous access is not enabled')
+      return sendAccess(res, form.getAll('scope'), '', anonymousActions)
+    }
+    const refresh = verify(form.get('refresh_token') ?? undefined, 'refresh_token')
+    if (form.get('grant_type') !== 'refresh_token' || !refresh)
+      return refuseToken(res, 'invalid refresh token')
+    sendAccess(res, form.getAll('scope'), String(refresh.sub), options.grantedActions ?? allActions)
+  }
+
+  // GET: docker-style, with Basic credentials (admin user, repository-scoped tokens) or none.
+  const grantByGet = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
+    if (url.searchParams.get('service') !== host) return refuseToken(res, 'unknown service')
+    const user = userOf(req.headers.authorization)
+    if (user) return sendAccess(res, url.searchParams.getAll('scope'), user.username, allActions)
+    if (req.headers.authorization === undefined && options.anonymousPull) {
+      return sendAccess(res, url.searchParams.getAll('scope'), '', anonymousActions)
+    }
+    refuseToken(res, 'authentication required')
   }
 
   const disallowed = (res: http.ServerResponse): void =>
@@ -429,6 +469,7 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
       if (interfere(req, res, url)) return
       if (url.pathname === '/oauth2/exchange' && method === 'POST')
         return exchange(res, new URLSearchParams(await readBody(req)))
+      if (url.pathname === '/oauth2/token' && method === 'GET') return grantByGet(req, res, url)
       if (url.pathname === '/oauth2/token' && method === 'POST')
         return grantAccess(res, new URLSearchParams(await readBody(req)))
       if (!url.pathname.startsWith('/v2/') && !url.pathname.startsWith('/acr/v1/')) {
