@@ -4,8 +4,13 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
-import { defaultSubject } from '../../test/emulators/runner-oidc.js'
+import {
+  clientId,
+  startAzure,
+  tenantId,
+  workflowSubject,
+  type Azure
+} from '../../test/emulators/azure.js'
 import { runAction, type ActionRun } from '../../test/action/run-action.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { buildImage, pushImage, skopeoInspect } from '../../test/rig/images.js'
@@ -27,7 +32,7 @@ afterAll(async () => {
   await removeTempDir(work)
 })
 
-afterEach(() => azure.runner.setSubject(defaultSubject))
+afterEach(() => azure.runner.setSubject(workflowSubject))
 
 function inspect(env: Record<string, string> = azure.runner.env()): Promise<ActionRun> {
   return runAction(
@@ -71,7 +76,7 @@ describe('inspect signed in with OIDC', () => {
     expect(paths).toContain('POST /oauth2/exchange')
     expect(paths).toContain('POST /oauth2/token')
     expect(paths).toContain('GET /acr/v1/team%2Fapp/_tags/v1')
-    expect(azure.runner.tokenRequestCount()).toBeGreaterThan(0)
+    expect(azure.runner.requestCount()).toBeGreaterThan(0)
     expect(azure.entra.tokenRequestCount()).toBeGreaterThan(0)
   })
 

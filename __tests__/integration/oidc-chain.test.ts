@@ -7,8 +7,13 @@ import { EntraTokenProvider } from '../../src/auth/entra.js'
 import { AuthError } from '../../src/auth/errors.js'
 import { GithubIdTokenSource } from '../../src/auth/github-oidc.js'
 import { Transport } from '../../src/http/transport.js'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
-import { defaultSubject } from '../../test/emulators/runner-oidc.js'
+import {
+  clientId,
+  startAzure,
+  tenantId,
+  workflowSubject,
+  type Azure
+} from '../../test/emulators/azure.js'
 
 const audience = 'https://containerregistry.azure.net/.default'
 
@@ -25,7 +30,7 @@ afterAll(async () => {
   await azure.stop()
 })
 
-afterEach(() => azure.runner.setSubject(defaultSubject))
+afterEach(() => azure.runner.setSubject(workflowSubject))
 
 function provider(
   masked: string[] = [],
@@ -55,7 +60,7 @@ describe('GitHub OIDC to Entra ID', () => {
     const before = azure.entra.requests().length
     const token = await provider(masked).entraTokens.accessToken()
     expect(azure.entra.verifyAccessToken(token)).toEqual({
-      oid: `oid-${clientId}`,
+      oid: expect.stringMatching(/^[0-9a-f-]{36}$/),
       tid: tenantId,
       appid: clientId,
       aud: 'https://containerregistry.azure.net'
@@ -77,12 +82,12 @@ describe('GitHub OIDC to Entra ID', () => {
   it('asks again, with a new ID token, when the Entra token has under 5 minutes left', async () => {
     const { entraTokens } = provider()
     const tokenRequests = azure.entra.tokenRequestCount()
-    const idRequests = azure.runner.tokenRequestCount()
+    const idRequests = azure.runner.requestCount()
     await entraTokens.accessToken()
     await entraTokens.accessToken()
     await entraTokens.accessToken()
     expect(azure.entra.tokenRequestCount() - tokenRequests).toBe(3)
-    expect(azure.runner.tokenRequestCount() - idRequests).toBeGreaterThanOrEqual(3)
+    expect(azure.runner.requestCount() - idRequests).toBeGreaterThanOrEqual(3)
   })
 
   it('names the presented subject, issuer and audience when no federated credential matches', async () => {
@@ -100,7 +105,7 @@ describe('GitHub OIDC to Entra ID', () => {
   })
 
   it('tells a subject that differs only in case apart', async () => {
-    azure.runner.setSubject(defaultSubject.toUpperCase())
+    azure.runner.setSubject(workflowSubject.toUpperCase())
     const error = await provider()
       .entraTokens.accessToken()
       .catch(e => e)

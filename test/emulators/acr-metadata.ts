@@ -11,7 +11,7 @@ import {
   type ManifestRecord,
   type TagRecord
 } from './acr-state.js'
-import { readBody, sendJson } from './https.js'
+import { readBody, sendJson } from './https-server.js'
 
 export interface MetadataContext {
   host: string

@@ -15,11 +15,12 @@ import { startBlobStorage } from './blob-storage.js'
 import {
   bearerToken,
   readBody,
+  readForm,
   sendJson,
   startHttpsServer,
-  type EmulatorServer,
+  type HttpsServer,
   type LoggedRequest
-} from './https.js'
+} from './https-server.js'
 import {
   decodeJwt,
   generateSigningKey,
@@ -461,17 +462,17 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
     req.pipe(request)
   }
 
-  const server: EmulatorServer = await startHttpsServer(
-    options.ca,
-    'acr',
-    async (req, res, url) => {
+  const server: HttpsServer = await startHttpsServer({
+    name: 'acr',
+    ca: options.ca,
+    handler: async (req, res, url) => {
       const method = req.method ?? 'GET'
       if (interfere(req, res, url)) return
       if (url.pathname === '/oauth2/exchange' && method === 'POST')
-        return exchange(res, new URLSearchParams(await readBody(req)))
+        return exchange(res, await readForm(req))
       if (url.pathname === '/oauth2/token' && method === 'GET') return grantByGet(req, res, url)
       if (url.pathname === '/oauth2/token' && method === 'POST')
-        return grantAccess(res, new URLSearchParams(await readBody(req)))
+        return grantAccess(res, await readForm(req))
       if (!url.pathname.startsWith('/v2/') && !url.pathname.startsWith('/acr/v1/')) {
         return sendJson(res, 404, { errors: [{ code: 'NOT_FOUND' }] }, commonHeaders())
       }
@@ -490,17 +491,17 @@ export async function startAcr(options: AcrOptions): Promise<AcrEmulator> {
       }
       return v2(req, res, url)
     }
-  )
-  host = server.host
+  })
+  host = new URL(server.url).host
 
   return {
     url: server.url,
-    host: server.host,
-    service: server.host,
+    host,
+    service: host,
     storageUrl: storage.url,
     state,
     issuedTokens: () => [...issued],
-    requests: () => [...server.requests],
+    requests: () => server.requests(),
     storageRequests: () => storage.requests(),
     setTagTime: async (repository, tag, time) => {
       await backing.discover(repository)

@@ -7,11 +7,18 @@ import { makeTempDir, removeTempDir } from '../rig/cleanup.js'
 import { startRegistry, type Registry } from '../rig/registry.js'
 import { createCertificateAuthority, type CertificateAuthority } from '../rig/tls.js'
 import { startAcr, type AcrEmulator } from './acr.js'
-import { startEntraId, type EntraEmulator } from './entra-id.js'
-import { defaultSubject, startRunnerOidc, type RunnerOidcEmulator } from './runner-oidc.js'
+import { startEntraEmulator, type EntraEmulator } from './entra/index.js'
+import {
+  defaultRun,
+  defaultSubject,
+  startGithubOidcEmulator,
+  type GithubOidcEmulator
+} from './github-oidc/index.js'
 
 export const tenantId = '72f988bf-0000-4000-8000-000000000001'
 export const clientId = '11111111-2222-4333-8444-555555555555'
+/** The subject the runner presents by default, and the one the federated credential names. */
+export const workflowSubject = defaultSubject(defaultRun)
 
 export interface AzureLifetimes {
   idTokenSeconds?: number
@@ -25,7 +32,7 @@ export interface Azure {
   /** The CA as a file, for NODE_EXTRA_CA_CERTS. */
   caFile: string
   registry: Registry
-  runner: RunnerOidcEmulator
+  runner: GithubOidcEmulator
   entra: EntraEmulator
   acr: AcrEmulator
   /** Every secret any emulator handed out so far. */
@@ -37,16 +44,16 @@ export async function startAzure(lifetimes: AzureLifetimes = {}): Promise<Azure>
   const dir = await makeTempDir('azure')
   const ca = await createCertificateAuthority(join(dir, 'ca'))
   const registry = await startRegistry()
-  const runner = await startRunnerOidc({ ca, lifetimeSeconds: lifetimes.idTokenSeconds })
-  const entra = await startEntraId({
+  const runner = await startGithubOidcEmulator({ ca, lifetimeSeconds: lifetimes.idTokenSeconds })
+  const entra = await startEntraEmulator({
     ca,
-    trustedIssuers: [{ issuer: runner.issuer, publicKey: runner.signingKey.publicKey }],
+    trustedIssuers: [{ issuer: runner.issuer, publicKey: runner.publicKey }],
     federatedCredentials: [
       {
         tenantId,
         clientId,
         issuer: runner.issuer,
-        subject: defaultSubject,
+        subject: workflowSubject,
         audience: 'api://AzureADTokenExchange'
       }
     ],

@@ -7,7 +7,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import type { Registry } from '../rig/registry.js'
 import type { CertificateAuthority } from '../rig/tls.js'
-import { startHttpsServer } from './https.js'
+import { startHttpsServer } from './https-server.js'
 
 export interface BlobStorage {
   url: string
@@ -42,7 +42,7 @@ export async function startBlobStorage(
     createHmac('sha256', secret).update(`${path}\n${expiry}\n${repository}`).digest('base64url')
   const backing = new URL(registry.url)
 
-  const server = await startHttpsServer(ca, 'blob-storage', (req, res, url) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
     if (req.headers.authorization !== undefined) {
       return storageError(
         res,
@@ -98,7 +98,8 @@ export async function startBlobStorage(
       storageError(res, 500, 'InternalError', 'backing registry unreachable')
     )
     upstream.end()
-  })
+  }
+  const server = await startHttpsServer({ name: 'storage', ca, handler })
 
   return {
     url: server.url,
@@ -117,7 +118,7 @@ export async function startBlobStorage(
       })
       return `${server.url}${path}?${query}`
     },
-    requests: () => [...server.requests],
+    requests: () => server.requests(),
     stop: () => server.stop()
   }
 }

@@ -1,7 +1,7 @@
 // RS256 JSON Web Tokens for the emulators (runner OIDC, Entra ID, ACR), made
 // with node:crypto so that tests depend on no token library.
 
-import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 
 export interface SigningKey {
   kid: string
@@ -52,7 +52,7 @@ export function decodeJwt(token: string): Claims | undefined {
 export function jwks(...keys: SigningKey[]): { keys: Array<Record<string, unknown>> } {
   return {
     keys: keys.map(key => ({
-      ...createPublicKey(key.publicKey).export({ format: 'jwk' }),
+      ...key.publicKey.export({ format: 'jwk' }),
       kid: key.kid,
       use: 'sig',
       alg: 'RS256'
