@@ -14,7 +14,7 @@ import { openBlob } from '../../src/registry/blobs.js'
 import { RegistryClient } from '../../src/registry/client.js'
 import { RegistryError } from '../../src/registry/errors.js'
 import { getManifest, putManifest } from '../../src/registry/manifests.js'
-import { startAcr, type AcrEmulator } from '../../test/emulators/acr.js'
+import { startAcrEmulator, type AcrEmulator } from '../../test/emulators/acr/index.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { buildImage, pushImage } from '../../test/rig/images.js'
 import { startRegistry, type Registry } from '../../test/rig/registry.js'
@@ -32,7 +32,7 @@ beforeAll(async () => {
   dir = await makeTempDir('acr-emulator')
   ca = await createCertificateAuthority(join(dir, 'ca'))
   registry = await startRegistry()
-  acr = await startAcr({ ca, registry, users: [admin], anonymousPull: true })
+  acr = await startAcrEmulator({ ca, registry, users: [admin], anonymousPull: true })
   for (const tag of ['v1', 'v2', 'v3']) {
     const layout = await buildImage({ dir: join(dir, tag), files: { tag } })
     digests[tag] = await pushImage(registry, layout, `team/app:${tag}`)
@@ -218,15 +218,15 @@ describe('ACR emulator: blobs, faults and throttling', () => {
 
   it('injects 503s, 429s with Retry-After and connection resets, which the transport rides out', async () => {
     const registryClient = adminClient()
-    acr.injectFault({ method: 'GET', path: /\/manifests\/v2$/, status: 503, times: 1 })
-    acr.injectFault({
+    acr.faults.inject({ method: 'GET', path: /\/manifests\/v2$/, status: 503, times: 1 })
+    acr.faults.inject({
       method: 'GET',
       path: /\/manifests\/v2$/,
       status: 429,
       headers: { 'retry-after': '1' },
       times: 1
     })
-    acr.injectFault({ method: 'GET', path: /\/manifests\/v2$/, status: 'reset', times: 1 })
+    acr.faults.inject({ method: 'GET', path: /\/manifests\/v2$/, status: 'reset', times: 1 })
     const before = acr.requests().length
     expect((await getManifest(registryClient, 'team/app', 'v2')).descriptor.digest).toBe(digests.v2)
     const statuses = acr
@@ -238,7 +238,7 @@ describe('ACR emulator: blobs, faults and throttling', () => {
   })
 
   it('throttles write operations per minute with 429 and Retry-After', async () => {
-    acr.throttleWrites(2)
+    acr.faults.throttleWrites(2)
     const once = new Transport({ ca: ca.pem, proxy: {}, retry: { attempts: 1 } })
     try {
       const registryClient = new RegistryClient(
@@ -265,7 +265,7 @@ describe('ACR emulator: blobs, faults and throttling', () => {
       expect(statuses.filter(s => s === 429).length).toBeGreaterThanOrEqual(2)
       expect(Number(retryAfter)).toBeGreaterThan(0)
     } finally {
-      acr.throttleWrites(Infinity)
+      acr.faults.throttleWrites(undefined)
       await once.close()
     }
   })

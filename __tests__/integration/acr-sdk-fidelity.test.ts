@@ -11,7 +11,7 @@ import {
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import { join } from 'node:path'
 import { buffer } from 'node:stream/consumers'
-import { startAcr, type AcrEmulator } from '../../test/emulators/acr.js'
+import { startAcrEmulator, type AcrEmulator } from '../../test/emulators/acr/index.js'
 import { signJwt, generateSigningKey } from '../../test/emulators/jwt.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { buildImage, pushImage, pushIndex } from '../../test/rig/images.js'
@@ -47,7 +47,7 @@ beforeAll(async () => {
   dir = await makeTempDir('sdk-fidelity')
   ca = await createCertificateAuthority(join(dir, 'ca'))
   registry = await startRegistry()
-  acr = await startAcr({ ca, registry })
+  acr = await startAcrEmulator({ ca, registry })
   for (const tag of ['v1', 'v2', 'v3']) {
     const layout = await buildImage({ dir: join(dir, `layout-${tag}`), files: { tag } })
     digests[tag] = await pushImage(registry, layout, `library/hello:${tag}`)
@@ -58,8 +58,11 @@ beforeAll(async () => {
   ])
   // Oldest first: v1, v2, v3.
   await acr.setTagTime('library/hello', 'v1', new Date('2026-01-01T00:00:00Z'))
+  await acr.setManifestTime('library/hello', 'v1', new Date('2026-01-01T00:00:00Z'))
   await acr.setTagTime('library/hello', 'v2', new Date('2026-02-01T00:00:00Z'))
+  await acr.setManifestTime('library/hello', 'v2', new Date('2026-02-01T00:00:00Z'))
   await acr.setTagTime('library/hello', 'v3', new Date('2026-03-01T00:00:00Z'))
+  await acr.setManifestTime('library/hello', 'v3', new Date('2026-03-01T00:00:00Z'))
   client = new ContainerRegistryClient(acr.url, credential, options())
 })
 

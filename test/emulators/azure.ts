@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { makeTempDir, removeTempDir } from '../rig/cleanup.js'
 import { startRegistry, type Registry } from '../rig/registry.js'
 import { createCertificateAuthority, type CertificateAuthority } from '../rig/tls.js'
-import { startAcr, type AcrEmulator } from './acr.js'
+import { startAcrEmulator, type AcrEmulator } from './acr/index.js'
 import { startEntraEmulator, type EntraEmulator } from './entra/index.js'
 import {
   defaultRun,
@@ -59,7 +59,7 @@ export async function startAzure(lifetimes: AzureLifetimes = {}): Promise<Azure>
     ],
     accessTokenLifetimeSeconds: lifetimes.entraTokenSeconds
   })
-  const acr = await startAcr({
+  const acr = await startAcrEmulator({
     ca,
     registry,
     // ACR takes only Entra tokens meant for it.

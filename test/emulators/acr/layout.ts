@@ -1,0 +1,124 @@
+// The backing registry's filesystem storage (distribution's layout under
+// `docker/registry/v2/`), for what distribution 2.8 has no API for: listing
+// every manifest of a repository (untagged ones too), deleting one tag, and
+// deleting a whole repository, which ACR does server-side. Blob bytes are
+// read from here too, as ACR's storage account serves the same layout.
+
+import { createReadStream, type ReadStream } from 'node:fs'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Registry } from '../../rig/registry.js'
+
+const HEX = /^[a-f0-9]{64}$/
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+async function readLink(file: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(file, 'utf8')).trim()
+    return /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export class StorageLayout {
+  readonly root: string
+
+  constructor(registry: Registry) {
+    // test/rig/registry.ts configures `storage.filesystem.rootdirectory: <dir>/storage`.
+    this.root = join(registry.dir, 'storage', 'docker', 'registry', 'v2')
+  }
+
+  /** Every repository that holds at least one manifest, by name. */
+  async repositories(): Promise<string[]> {
+    const found: string[] = []
+    const walk = async (dir: string, prefix: string[]): Promise<void> => {
+      for (const name of await entries(dir)) {
+        if (name === '_manifests') {
+          if ((await this.manifests(prefix.join('/'))).length > 0) found.push(prefix.join('/'))
+        } else if (!name.startsWith('_')) {
+          await walk(join(dir, name), [...prefix, name])
+        }
+      }
+    }
+    await walk(join(this.root, 'repositories'), [])
+    return found.sort()
+  }
+
+  /** Digests of the repository's manifests; a deleted one leaves its folder but not its link. */
+  async manifests(repository: string): Promise<string[]> {
+    const dir = join(this.manifestsFolder(repository), 'revisions', 'sha256')
+    const digests = await Promise.all(
+      (await entries(dir)).filter(hex => HEX.test(hex)).map(hex => readLink(join(dir, hex, 'link')))
+    )
+    return digests.filter((digest): digest is string => digest !== undefined)
+  }
+
+  async tags(repository: string): Promise<Array<{ name: string; digest: string }>> {
+    const dir = join(this.manifestsFolder(repository), 'tags')
+    const tags = await Promise.all(
+      (await entries(dir)).map(async name => ({
+        name,
+        digest: await readLink(join(dir, name, 'current', 'link'))
+      }))
+    )
+    return tags.filter((tag): tag is { name: string; digest: string } => tag.digest !== undefined)
+  }
+
+  async readBlob(digest: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.blobFile(digest))
+    } catch {
+      return undefined
+    }
+  }
+
+  async blobStat(digest: string): Promise<{ size: number; modified: Date } | undefined> {
+    try {
+      const info = await stat(this.blobFile(digest))
+      return { size: info.size, modified: info.mtime }
+    } catch {
+      return undefined
+    }
+  }
+
+  openBlob(digest: string, range?: { start: number; end: number }): ReadStream {
+    return createReadStream(this.blobFile(digest), range)
+  }
+
+  /** What distribution's own untag does: the tag's folder goes, the manifest stays. */
+  async removeTag(repository: string, tag: string): Promise<void> {
+    await rm(join(this.manifestsFolder(repository), 'tags', tag), { recursive: true, force: true })
+  }
+
+  async removeRepository(repository: string): Promise<void> {
+    await rm(join(this.root, 'repositories', ...repository.split('/')), {
+      recursive: true,
+      force: true
+    })
+  }
+
+  /** The path of a blob relative to the root, the form ACR's storage URLs carry. */
+  static blobPath(digest: string): string {
+    const hex = digest.slice('sha256:'.length)
+    return `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`
+  }
+
+  private blobFile(digest: string): string {
+    const hex = digest.slice('sha256:'.length)
+    if (!digest.startsWith('sha256:') || !HEX.test(hex)) throw new Error(`bad digest ${digest}`)
+    return join(this.root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data')
+  }
+
+  private manifestsFolder(repository: string): string {
+    return join(this.root, 'repositories', ...repository.split('/'), '_manifests')
+  }
+}
