@@ -58,6 +58,10 @@ function client(credentials: Credentials): RegistryClient {
   )
 }
 
+// The emulator logs a request once its response is flushed, which in one
+// process can trail the client that already read it by a tick or two.
+const logSettled = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 50))
+
 const adminClient = (): RegistryClient => client({ kind: 'basic', ...admin })
 
 describe('ACR emulator: sign-in', () => {
@@ -124,6 +128,7 @@ describe('ACR emulator: /acr/v1 through the action metadata client', () => {
     for await (const tag of metadata.tags('team/app', { orderBy: 'timedesc', pageSize: 1 }))
       names.push(tag.name)
     expect(names).toEqual(['v2', 'v3', 'v1'])
+    await logSettled()
     const pages = acr
       .requests()
       .filter(r => r.path === '/acr/v1/team%2Fapp/_tags' && r.status === 200)
@@ -229,6 +234,7 @@ describe('ACR emulator: blobs, faults and throttling', () => {
     acr.faults.inject({ method: 'GET', path: /\/manifests\/v2$/, status: 'reset', times: 1 })
     const before = acr.requests().length
     expect((await getManifest(registryClient, 'team/app', 'v2')).descriptor.digest).toBe(digests.v2)
+    await logSettled()
     const statuses = acr
       .requests()
       .slice(before)
