@@ -121,6 +121,37 @@ describe('ACR emulator: sign-in', () => {
   })
 })
 
+describe('ACR emulator: refusals beyond the recordings', () => {
+  it('marks a challenge to a token it did not issue with invalid_token', async () => {
+    const response = await transport.send({
+      method: 'GET',
+      url: `${acr.url}/v2/team/app/manifests/v1`,
+      headers: { authorization: 'Bearer not-a-token' }
+    })
+    await response.discard()
+    expect(response.status).toBe(401)
+    expect(response.header('www-authenticate')).toMatch(/,error="invalid_token"$/)
+  })
+
+  it('refuses to pull a manifest whose readEnabled is off', async () => {
+    const registryClient = adminClient()
+    const metadata = new AcrMetadataClient(registryClient)
+    await metadata.updateManifest('team/app', digests.v2 ?? '', { readEnabled: false })
+    try {
+      await expect(getManifest(registryClient, 'team/app', digests.v2 ?? '')).rejects.toMatchObject(
+        {
+          status: 405
+        }
+      )
+    } finally {
+      await metadata.updateManifest('team/app', digests.v2 ?? '', { readEnabled: true })
+    }
+    expect(
+      (await getManifest(registryClient, 'team/app', digests.v2 ?? '')).descriptor.digest
+    ).toBe(digests.v2)
+  })
+})
+
 describe('ACR emulator: /acr/v1 through the action metadata client', () => {
   it('lists tags newest first, one a page, by the opaque Link', async () => {
     const metadata = new AcrMetadataClient(adminClient())
@@ -212,6 +243,13 @@ describe('ACR emulator: blobs, faults and throttling', () => {
     expect(redirect.status).toBe(307)
     const location = redirect.header('location') ?? ''
     expect(location).toContain('//docker/registry/v2/blobs/sha256/')
+    const partial = await transport.send({
+      method: 'GET',
+      url: location,
+      headers: { range: 'bytes=0-1' }
+    })
+    expect(partial.status).toBe(206)
+    expect(await partial.text()).toBe('{"')
     const withAuth = await transport.send({
       method: 'GET',
       url: location,
