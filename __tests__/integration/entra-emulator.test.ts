@@ -291,7 +291,8 @@ describe('Entra emulator with the real ClientAssertionCredential', () => {
     expect(entra.requests().at(-1)).toEqual({
       method: 'GET',
       path: `/${unknownTenant}/v2.0/.well-known/openid-configuration`,
-      status: 400
+      status: 400,
+      auth: 'none'
     })
     expect(entra.tokenRequestCount()).toBe(tokenRequests)
 

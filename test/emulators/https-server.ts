@@ -1,7 +1,7 @@
-// What the GitHub OIDC and Entra ID emulators share: an HTTPS server on a free
-// loopback port whose certificate comes from a test CA (a fresh one when the
-// caller brings none), a log of what was asked, and the reply and body helpers
-// that OAuth-style endpoints need.
+// What every emulator stands on: an HTTPS origin on a free loopback port with a
+// certificate from the test CA, a log of what it answered (how a request
+// authenticated, never the credential, so tests may print it), and the reply
+// and body helpers that OAuth-style endpoints need.
 
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
@@ -15,14 +15,100 @@ import {
   type CertificateAuthority
 } from '../rig/tls.js'
 
+export type AuthKind = 'bearer' | 'basic' | 'none' | 'other'
+
 export interface LoggedRequest {
   method: string
   path: string
+  /** The query string without `?`; left out where it carries a signature (storage). */
+  query?: string
+  /** 0 when the connection was dropped unanswered (an injected reset). */
   status: number
+  auth: AuthKind
+}
+
+/** A request URL split by hand: `new URL` would read a path starting `//` as a host. */
+export interface RequestTarget {
+  /** As sent, still percent-encoded. */
+  pathname: string
+  query: URLSearchParams
+  search: string
+}
+
+export type Handler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: RequestTarget
+) => Promise<void>
+
+export interface Origin {
+  url: string
+  host: string
+  log: LoggedRequest[]
+  /** Logs a request that got no HTTP answer (its socket was destroyed). */
+  logDropped(req: http.IncomingMessage, target: RequestTarget): void
+  stop(): Promise<void>
+}
+
+export function authKind(req: http.IncomingMessage): AuthKind {
+  const scheme = req.headers.authorization?.split(' ')[0]?.toLowerCase()
+  if (scheme === undefined) return 'none'
+  return scheme === 'bearer' ? 'bearer' : scheme === 'basic' ? 'basic' : 'other'
+}
+
+export function splitTarget(raw: string): RequestTarget {
+  const mark = raw.indexOf('?')
+  const pathname = mark < 0 ? raw : raw.slice(0, mark)
+  const search = mark < 0 ? '' : raw.slice(mark + 1)
+  return { pathname, query: new URLSearchParams(search), search }
+}
+
+export async function startOrigin(options: {
+  ca: CertificateAuthority
+  dir: string
+  name: string
+  logQuery: boolean
+  handler: Handler
+  onError: (res: http.ServerResponse, error: unknown) => void
+}): Promise<Origin> {
+  const leaf = await issueCertificate(options.ca, options.dir, { name: options.name })
+  const log: LoggedRequest[] = []
+  const entry = (req: http.IncomingMessage, target: RequestTarget, status: number) => {
+    log.push({
+      method: req.method ?? '',
+      path: target.pathname,
+      ...(options.logQuery ? { query: target.search } : {}),
+      status,
+      auth: authKind(req)
+    })
+  }
+  const server = https.createServer(
+    { cert: await readFile(leaf.cert), key: await readFile(leaf.key) },
+    (req, res) => {
+      const target = splitTarget(req.url ?? '/')
+      res.on('finish', () => entry(req, target, res.statusCode))
+      options.handler(req, res, target).catch(error => {
+        if (!res.headersSent) options.onError(res, error)
+        else res.destroy()
+      })
+    }
+  )
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url: `https://${host}`,
+    host,
+    log,
+    logDropped: (req, target) => entry(req, target, 0),
+    stop: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
 }
 
 /** The body is left unread: read it with readBody or readForm. */
-export type Handler = (
+export type UrlHandler = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL
@@ -33,7 +119,7 @@ export interface HttpsServerOptions {
   name: string
   /** Signs the server certificate; without it the server makes its own CA. */
   ca?: CertificateAuthority
-  handler: Handler
+  handler: UrlHandler
 }
 
 export interface HttpsServer {
@@ -49,38 +135,28 @@ export interface HttpsServer {
 // anything larger is a client bug, and an emulator must not buffer it whole.
 const MAX_BODY_BYTES = 4 * 1024 * 1024
 
+/** An origin with its own temp folder (and CA, when none is given) and JSON errors. */
 export async function startHttpsServer(options: HttpsServerOptions): Promise<HttpsServer> {
   const dir = await makeTempDir(options.name)
   const ca = options.ca ?? (await createCertificateAuthority(join(dir, 'ca')))
-  const leaf = await issueCertificate(ca, dir, { name: options.name })
-  const log: LoggedRequest[] = []
-  const server = https.createServer(
-    { cert: await readFile(leaf.cert), key: await readFile(leaf.key) },
-    (req, res) => {
-      const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-      res.on('finish', () =>
-        log.push({ method: req.method ?? '', path: url.pathname, status: res.statusCode })
-      )
-      // Async wrapper, so that a handler throwing synchronously is caught too.
-      void (async () => options.handler(req, res, url))().catch((error: unknown) => {
-        // A crash in an emulator must show in the test as a 500, not as a hang.
-        if (!res.headersSent)
-          sendJson(res, 500, { error: 'emulator_error', message: String(error) })
-        else res.destroy()
-      })
-    }
-  )
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const origin = await startOrigin({
+    ca,
+    dir,
+    name: options.name,
+    logQuery: false,
+    handler: async (req, res) =>
+      options.handler(req, res, new URL(req.url ?? '/', 'https://127.0.0.1')),
+    // A crash in an emulator must show in the test as a 500, not as a hang.
+    onError: (res, error) => sendJson(res, 500, { error: 'emulator_error', message: String(error) })
+  })
   let stopped: Promise<void> | undefined
   return {
-    url,
+    url: origin.url,
     ca,
-    requests: () => [...log],
+    requests: () => [...origin.log],
     stop: () =>
       (stopped ??= (async () => {
-        server.closeAllConnections()
-        await new Promise<void>(resolve => server.close(() => resolve()))
+        await origin.stop()
         await removeTempDir(dir)
       })())
   }
@@ -92,8 +168,13 @@ export function sendJson(
   value: unknown,
   headers: Record<string, string> = {}
 ): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
-  res.end(JSON.stringify(value))
+  const body = Buffer.from(JSON.stringify(value))
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(body.length),
+    ...headers
+  })
+  res.end(body)
 }
 
 export function bearerToken(req: http.IncomingMessage): string | undefined {

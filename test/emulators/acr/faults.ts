@@ -4,7 +4,7 @@
 
 import type http from 'node:http'
 import { acrHeaders, errors, sendError } from './replies.js'
-import type { RequestTarget } from './server.js'
+import type { RequestTarget } from '../https-server.js'
 
 export interface Fault {
   method?: string

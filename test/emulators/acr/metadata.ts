@@ -8,7 +8,7 @@ import { mayDeleteRepository } from './locks.js'
 import { byName, pageOf, type Sortable } from './paging.js'
 import { errors, readSmallBody, sendDisallowed, sendError, sendJson } from './replies.js'
 import type { Route } from './routes.js'
-import type { RequestTarget } from './server.js'
+import type { RequestTarget } from '../https-server.js'
 import {
   ATTRIBUTE_NAMES,
   tagsOf,

@@ -7,7 +7,7 @@ import type http from 'node:http'
 import type { EntraIdentity, Identity, Permissions, User } from './identity.js'
 import { errors, readSmallBody, sendError, sendJson } from './replies.js'
 import { grant, parseScopes } from './scopes.js'
-import type { RequestTarget } from './server.js'
+import type { RequestTarget } from '../https-server.js'
 import type { Site } from './site.js'
 import type { TokenService } from './tokens.js'
 

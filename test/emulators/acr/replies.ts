@@ -4,6 +4,7 @@
 
 import { randomUUID } from 'node:crypto'
 import type http from 'node:http'
+import { sendJson as sendJsonReply } from '../https-server.js'
 
 /** Headers that ACR puts on every response (ACR-WIRE-FACTS §1). */
 export function acrHeaders(): Record<string, string> {
@@ -24,14 +25,7 @@ export function sendJson(
   value: unknown,
   headers: Record<string, string> = {}
 ): void {
-  const body = Buffer.from(JSON.stringify(value))
-  res.writeHead(status, {
-    ...acrHeaders(),
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(body.length),
-    ...headers
-  })
-  res.end(body)
+  sendJsonReply(res, status, value, { ...acrHeaders(), ...headers })
 }
 
 /** A body-less answer, e.g. ACR's 202 to a tag delete. */

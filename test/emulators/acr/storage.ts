@@ -9,7 +9,7 @@ import type http from 'node:http'
 import type { CertificateAuthority } from '../../rig/tls.js'
 import { StorageLayout } from './layout.js'
 import { SasSigner, STORAGE_VERSION } from './sas.js'
-import { startOrigin, type LoggedRequest, type RequestTarget } from './server.js'
+import { startOrigin, type LoggedRequest, type RequestTarget } from '../https-server.js'
 
 export interface BlobStorage {
   url: string

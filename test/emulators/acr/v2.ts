@@ -24,7 +24,7 @@ import {
   sendJson
 } from './replies.js'
 import { isDigest, v2Path, type Route } from './routes.js'
-import type { RequestTarget } from './server.js'
+import type { RequestTarget } from '../https-server.js'
 import type { AcrState, RepositoryRecord } from './state.js'
 import type { BlobStorage } from './storage.js'
 
