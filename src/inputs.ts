@@ -2,29 +2,41 @@
 // before any network request, and comes out as one typed value per operation. Inputs
 // that an operation does not use are not read, so they can never fail it.
 
-import * as core from '@actions/core'
 import {
-  InvalidReferenceError,
   compileRepositoryGlob,
   compileTagGlob,
   parseRegistry,
-  validateDigest,
-  validateRepository,
-  validateTag,
   type RegistryAddress
 } from './registry/reference.js'
 import type { Platform } from './registry/types.js'
+import {
+  boolean,
+  checkRepository,
+  choice,
+  env,
+  fail,
+  isTag,
+  list,
+  LINES_OR_COMMAS,
+  parse,
+  quote,
+  readPlatform,
+  readRepository,
+  readTarget,
+  secret,
+  text,
+  unique,
+  wholeNumber
+} from './inputs/parsers.js'
+import {
+  readPush,
+  readSetManifest,
+  type PushInputs,
+  type SetManifestInputs
+} from './inputs/push.js'
 
-/** An input that is missing or malformed; `input` is its name as written in a workflow. */
-export class InputError extends Error {
-  override name = 'InputError'
-  readonly input: string
-
-  constructor(input: string, problem: string) {
-    super(`Input '${input}': ${problem}`)
-    this.input = input
-  }
-}
+export { InputError } from './inputs/parsers.js'
+export type { PushInputs, SetManifestInputs } from './inputs/push.js'
 
 export const OPERATIONS = [
   'push',
@@ -92,31 +104,6 @@ export type ManifestTarget =
 export type Target = ManifestTarget | { kind: 'repository'; repository: string }
 /** inspect without a repository lists the catalog. */
 export type InspectTarget = Target | { kind: 'catalog' }
-
-export interface PushInputs extends CommonInputs {
-  operation: 'push'
-  repository: string
-  /** Empty: push by digest only. */
-  tags: string[]
-  content: { kind: 'files'; files: string[] } | { kind: 'oci-layout'; path: string }
-  /** Titles of pushed files are relative to this folder. */
-  path: string
-  artifactType?: string
-  annotations: Record<string, string>
-  /** Path of a config file. */
-  config?: string
-  /** Digest of the manifest the pushed artifact refers to. */
-  subject?: string
-}
-
-export interface SetManifestInputs extends CommonInputs {
-  operation: 'set-manifest'
-  repository: string
-  /** Empty: put the manifest by digest only. */
-  tags: string[]
-  /** Path of the manifest JSON file. */
-  manifest: string
-}
 
 export interface PullInputs extends CommonInputs {
   operation: 'pull'
@@ -313,80 +300,6 @@ function authorityUrl(value: string): string {
   return address.baseUrl
 }
 
-function readPush(common: CommonInputs): PushInputs {
-  const repository = readRepository(common.registry, 'push')
-  const files = list('files', LINES)
-  const ociLayout = text('oci-layout')
-  if (files.length > 0 && ociLayout !== undefined) {
-    fail(
-      'oci-layout',
-      'cannot be combined with files: give files (one a line) or oci-layout, not both'
-    )
-  }
-  const content: PushInputs['content'] =
-    ociLayout !== undefined
-      ? { kind: 'oci-layout', path: ociLayout }
-      : files.length > 0
-        ? { kind: 'files', files }
-        : fail('files', 'push needs files (paths or globs, one a line) or oci-layout')
-  const artifactType = text('artifact-type')
-  if (artifactType !== undefined && !MEDIA_TYPE.test(artifactType)) {
-    fail(
-      'artifact-type',
-      `${quote(artifactType)} is not a media type: type/subtype, as in application/vnd.example+json`
-    )
-  }
-  const subject = text('subject')
-  const config = text('config')
-  return {
-    operation: 'push',
-    ...common,
-    repository,
-    tags: readTags(),
-    content,
-    path: text('path') ?? '.',
-    ...(artifactType === undefined ? {} : { artifactType }),
-    annotations: readAnnotations(),
-    ...(config === undefined ? {} : { config }),
-    ...(subject === undefined ? {} : { subject: parse('subject', () => validateDigest(subject)) })
-  }
-}
-
-// RFC 6838 restricted names, without parameters.
-const MEDIA_TYPE =
-  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/
-
-function readAnnotations(): Record<string, string> {
-  const entries = list('annotations', LINES).map(line => {
-    const equals = line.indexOf('=')
-    const key = line.slice(0, Math.max(equals, 0)).trim()
-    if (equals < 0 || key === '') {
-      fail(
-        'annotations',
-        `${quote(line)} is not key=value: one annotation a line, the key not empty`
-      )
-    }
-    return [key, line.slice(equals + 1).trim()] as const
-  })
-  const keys = entries.map(([key]) => key)
-  const repeated = keys.find((key, i) => keys.indexOf(key) !== i)
-  if (repeated !== undefined) fail('annotations', `${quote(repeated)} is given twice`)
-  // fromEntries defines own properties, so a key like __proto__ stays an annotation.
-  return Object.fromEntries(entries)
-}
-
-function readSetManifest(common: CommonInputs): SetManifestInputs {
-  return {
-    operation: 'set-manifest',
-    ...common,
-    repository: readRepository(common.registry, 'set-manifest'),
-    tags: readTags(),
-    manifest:
-      text('manifest') ??
-      fail('manifest', 'is required for set-manifest: the path of a manifest JSON file')
-  }
-}
-
 function readPull(common: CommonInputs): PullInputs {
   const target = readTarget(readRepository(common.registry, 'pull'), 'pull')
   if (target.kind === 'repository') fail('tag', 'pull needs a tag or a digest')
@@ -548,149 +461,4 @@ function readProtectPrTags(template: string): { template: string; githubToken: s
     secret('github-token') ??
     fail('github-token', 'is required with protect-pr-tags, to list open pull requests')
   return { template, githubToken }
-}
-
-function readRepository(registry: RegistryAddress, operation: Operation): string {
-  const repository =
-    text('repository') ??
-    fail('repository', `is required for ${operation}: a name such as team/app`)
-  return checkRepository(repository, registry)
-}
-
-function checkRepository(repository: string, registry: RegistryAddress): string {
-  return parse('repository', () => validateRepository(repository, registry.host))
-}
-
-/** Reads the one tag or digest an operation acts on; neither means the repository itself. */
-function readTarget(repository: string, operation: Operation): Target {
-  const tags = readTags()
-  if (tags.length > 1) {
-    fail('tag', `${operation} acts on one tag, got ${tags.length}: ${tags.join(', ')}`)
-  }
-  const tag = tags[0]
-  const digestText = text('digest')
-  if (tag !== undefined && digestText !== undefined) {
-    fail('digest', 'cannot be combined with tag: give a tag or a digest, not both')
-  }
-  if (tag !== undefined) return { kind: 'tag', repository, tag }
-  if (digestText !== undefined) {
-    return { kind: 'digest', repository, digest: parse('digest', () => validateDigest(digestText)) }
-  }
-  return { kind: 'repository', repository }
-}
-
-function readTags(): string[] {
-  return unique(list('tag', LINES_OR_COMMAS).map(tag => parse('tag', () => validateTag(tag))))
-}
-
-function isTag(value: string): boolean {
-  try {
-    validateTag(value)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function readPlatform(): Platform {
-  const value = text('platform') ?? 'linux/amd64'
-  const [os, architecture, variant, ...rest] = value.split('/')
-  const part = /^[a-z0-9._-]+$/
-  if (
-    os === undefined ||
-    architecture === undefined ||
-    rest.length > 0 ||
-    ![os, architecture, ...(variant === undefined ? [] : [variant])].every(p => part.test(p))
-  ) {
-    fail(
-      'platform',
-      `${quote(value)} is not a platform: os/arch[/variant] in lowercase, as in linux/arm64/v8`
-    )
-  }
-  return { os, architecture, ...(variant === undefined ? {} : { variant }) }
-}
-
-// Shared readers. Each returns undefined for an input left empty, so that callers
-// spell their defaults and requirements where they are used.
-
-const LINES = /\r?\n/
-// Tags, lock attributes and tag globs cannot contain commas, so commas may separate them too.
-const LINES_OR_COMMAS = /[\r\n,]/
-
-function text(name: string): string | undefined {
-  const value = core.getInput(name)
-  return value === '' ? undefined : value
-}
-
-/** Like text, and masks the value in the log before anything else can print it. */
-function secret(name: string): string | undefined {
-  const value = text(name)
-  if (value !== undefined) core.setSecret(value)
-  return value
-}
-
-function env(name: string): string | undefined {
-  const value = process.env[name]?.trim()
-  return value === '' ? undefined : value
-}
-
-function list(name: string, separator: RegExp): string[] {
-  return (text(name) ?? '')
-    .split(separator)
-    .map(entry => entry.trim())
-    .filter(entry => entry !== '')
-}
-
-function choice<const T extends string>(name: string, choices: readonly T[]): T | undefined {
-  const value = text(name)
-  if (value === undefined) return undefined
-  return (
-    choices.find(option => option.toLowerCase() === value.toLowerCase()) ??
-    fail(name, `${quote(value)} is not one of ${choices.join(', ')}`)
-  )
-}
-
-function boolean(name: string, fallback: boolean): boolean {
-  const value = text(name)
-  if (value === undefined) return fallback
-  const lower = value.toLowerCase()
-  if (lower !== 'true' && lower !== 'false') fail(name, `${quote(value)} is not true or false`)
-  return lower === 'true'
-}
-
-function wholeNumber(name: string, range: { min: number; max?: number }): number | undefined {
-  const value = text(name)
-  if (value === undefined) return undefined
-  const number = /^\d+$/.test(value) ? Number(value) : NaN
-  const { min, max = Number.MAX_SAFE_INTEGER } = range
-  if (!(number >= min && number <= max)) {
-    const accepted =
-      max === Number.MAX_SAFE_INTEGER
-        ? `a whole number, ${min} or more`
-        : `a whole number from ${min} to ${max}`
-    fail(name, `${quote(value)} is not ${accepted}`)
-  }
-  return number
-}
-
-/** Runs a validator from registry/reference.ts, naming the input when it refuses. */
-function parse<T>(name: string, validate: () => T): T {
-  try {
-    return validate()
-  } catch (error) {
-    if (error instanceof InvalidReferenceError) throw new InputError(name, error.message)
-    throw error
-  }
-}
-
-function unique<T>(values: T[]): T[] {
-  return [...new Set(values)]
-}
-
-function quote(value: string): string {
-  return JSON.stringify(value)
-}
-
-function fail(input: string, problem: string): never {
-  throw new InputError(input, problem)
 }

@@ -9,6 +9,7 @@ import { TransportError } from './errors.js'
 import { proxyEnvironment, proxyFor, type ProxyEnvironment } from './proxy.js'
 import {
   defaultRetryPolicy,
+  errorCode,
   isRetryableError,
   isRetryableStatus,
   parseRetryAfter,
@@ -27,6 +28,12 @@ export interface HttpRequest {
   /** How many redirects to follow by hand; 0 hands a 3xx back to the caller. */
   maxRedirects?: number
   signal?: AbortSignal
+  /**
+   * false: one attempt, the answer handed back as it is. For a request whose
+   * body cannot be sent twice to the same place (a PATCH into an upload
+   * session); the caller repeats the whole exchange through `retrying`.
+   */
+  retry?: boolean
 }
 
 export interface RetryEvent {
@@ -59,6 +66,14 @@ interface Hop {
   headers: Record<string, string>
   body: RequestBody | undefined
   signal: AbortSignal | undefined
+  attempts: number
+}
+
+/** Why an attempt may be made again, or undefined when its outcome stands. */
+interface Verdict {
+  status?: number
+  code?: string
+  retryAfterMs?: number
 }
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308])
@@ -142,7 +157,8 @@ export class Transport {
         method,
         headers,
         body,
-        signal: request.signal
+        signal: request.signal,
+        attempts: request.retry === false ? 1 : this.policy.attempts
       })
       const location = response.header('location')
       if (!redirectStatuses.has(response.status) || location === undefined) return response
@@ -177,43 +193,72 @@ export class Transport {
     await Promise.all([this.direct.close(), ...[...this.proxies.values()].map(p => p.close())])
   }
 
-  private async sendWithRetries(hop: Hop): Promise<HttpResponse> {
-    const { url, method, signal } = hop
-    for (let attempt = 1; ; attempt++) {
-      const lastAttempt = attempt >= this.policy.attempts
-      let response: HttpResponse
-      try {
-        response = await this.sendOnce(hop)
-      } catch (error) {
-        if (lastAttempt || signal?.aborted || !isRetryableError(error)) {
-          throw error instanceof TransportError ? error : TransportError.from(error, url)
-        }
-        const wait = retryDelay(this.policy, attempt - 1, undefined, this.random) ?? 0
-        this.options.onRetry?.({
-          url,
-          method,
-          retry: attempt,
-          delayMs: wait,
-          code: TransportError.from(error, url).code
-        })
-        await this.sleep(wait, signal)
-        continue
-      }
-      if (lastAttempt || !isRetryableStatus(response.status)) return response
-      const retryAfter = parseRetryAfter(response.header('retry-after'), this.now())
-      const wait = retryDelay(this.policy, attempt - 1, retryAfter, this.random)
-      // The server asked for a longer pause than we are willing to hold a job for: its answer stands.
-      if (wait === undefined) return response
-      await response.discard()
-      this.options.onRetry?.({
-        url,
-        method,
-        retry: attempt,
-        delayMs: wait,
-        status: response.status
-      })
-      await this.sleep(wait, signal)
+  /**
+   * Runs a whole exchange again on the failures `send` retries by itself: a
+   * broken connection, or a thrown error carrying a retryable `status` (and
+   * `retryAfterMs`), as a RegistryError does. For exchanges that cannot be
+   * replayed request by request, such as an upload session fed from a file.
+   * The same policy, pauses and retry events as `send`: one loop serves both.
+   */
+  retrying<T>(what: { method: string; url: URL }, task: () => Promise<T>): Promise<T> {
+    return this.loop({ ...what, signal: undefined }, this.policy.attempts, task, {
+      verdict: () => undefined,
+      release: async () => undefined,
+      wrap: error => error
+    })
+  }
+
+  private sendWithRetries(hop: Hop): Promise<HttpResponse> {
+    return this.loop(hop, hop.attempts, () => this.sendOnce(hop), {
+      verdict: response =>
+        isRetryableStatus(response.status)
+          ? {
+              status: response.status,
+              retryAfterMs: parseRetryAfter(response.header('retry-after'), this.now())
+            }
+          : undefined,
+      release: response => response.discard(),
+      wrap: error => (error instanceof TransportError ? error : TransportError.from(error, hop.url))
+    })
+  }
+
+  private async loop<T>(
+    target: { url: URL; method: string; signal: AbortSignal | undefined },
+    attempts: number,
+    attempt: () => Promise<T>,
+    handling: {
+      verdict: (value: T) => Verdict | undefined
+      release: (value: T) => Promise<void>
+      wrap: (error: unknown) => unknown
     }
+  ): Promise<T> {
+    const { url, method, signal } = target
+    for (let n = 1; ; n++) {
+      const last = n >= attempts
+      let verdict: Verdict | undefined
+      try {
+        const value = await attempt()
+        verdict = last ? undefined : handling.verdict(value)
+        const wait = verdict && retryDelay(this.policy, n - 1, verdict.retryAfterMs, this.random)
+        // A pause longer than we hold a job for leaves the server's answer standing.
+        if (verdict === undefined || wait === undefined) return value
+        await handling.release(value)
+        await this.pause({ url, method, retry: n, delayMs: wait, ...verdict }, signal)
+      } catch (error) {
+        if (verdict !== undefined) throw error
+        verdict = failureVerdict(error)
+        const wait = verdict && retryDelay(this.policy, n - 1, verdict.retryAfterMs, this.random)
+        if (last || signal?.aborted || verdict === undefined || wait === undefined) {
+          throw handling.wrap(error)
+        }
+        await this.pause({ url, method, retry: n, delayMs: wait, ...verdict }, signal)
+      }
+    }
+  }
+
+  private async pause(event: RetryEvent, signal: AbortSignal | undefined): Promise<void> {
+    this.options.onRetry?.(event)
+    await this.sleep(event.delayMs, signal)
   }
 
   private async sendOnce({ url, method, headers, body, signal }: Hop): Promise<HttpResponse> {
@@ -248,6 +293,15 @@ export class Transport {
     }
     return agent
   }
+}
+
+// A connection that broke is worth another try; so is an error that carries a
+// retryable status (a RegistryError thrown from inside a `retrying` task).
+function failureVerdict(error: unknown): Verdict | undefined {
+  if (isRetryableError(error)) return { code: errorCode(error) }
+  const { status, retryAfterMs } = (error ?? {}) as { status?: unknown; retryAfterMs?: unknown }
+  if (typeof status !== 'number' || !isRetryableStatus(status)) return undefined
+  return { status, retryAfterMs: typeof retryAfterMs === 'number' ? retryAfterMs : undefined }
 }
 
 function dropHeader(headers: Record<string, string>, name: string): void {

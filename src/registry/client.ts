@@ -17,6 +17,9 @@ export interface RegistryRequest {
   headers?: Record<string, string>
   body?: RequestBody
   maxRedirects?: number
+  signal?: AbortSignal
+  /** false: one attempt (see HttpRequest.retry); the caller repeats the exchange with `retrying`. */
+  retry?: boolean
 }
 
 // One answer to a refused token: a token may have been revoked or expired on
@@ -49,7 +52,9 @@ export class RegistryClient {
         url,
         headers,
         body: request.body,
-        maxRedirects: request.maxRedirects
+        maxRedirects: request.maxRedirects,
+        signal: request.signal,
+        retry: request.retry
       })
       if (response.status !== 401) return response
 
@@ -65,6 +70,11 @@ export class RegistryClient {
         authorization
       )
     }
+  }
+
+  /** Repeats a whole exchange on the failures the transport retries (see Transport.retrying). */
+  retrying<T>(method: string, path: string | URL, task: () => Promise<T>): Promise<T> {
+    return this.transport.retrying({ method, url: new URL(path, this.baseUrl) }, task)
   }
 
   /**

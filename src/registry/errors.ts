@@ -2,6 +2,7 @@
 // ({"errors":[{"code","message","detail"}]}) becomes the message; the code
 // stays available for callers that decide on it (404 → "already gone").
 
+import { parseRetryAfter } from '../http/retry.js'
 import type { HttpResponse } from '../http/transport.js'
 
 export interface OciErrorEntry {
@@ -17,7 +18,9 @@ export class RegistryError extends Error {
     readonly status: number,
     readonly code: string | undefined,
     message: string,
-    readonly errors: OciErrorEntry[] = []
+    readonly errors: OciErrorEntry[] = [],
+    /** The server's Retry-After, in milliseconds, when it sent one. */
+    readonly retryAfterMs?: number
   ) {
     super(message)
   }
@@ -54,7 +57,8 @@ export async function registryError(response: HttpResponse, what: string): Promi
     response.status,
     first?.code,
     `${what}: ${response.status} ${reason}${hint(response.status, first?.code)}`,
-    errors
+    errors,
+    parseRetryAfter(response.header('retry-after'), Date.now())
   )
 }
 
