@@ -17255,7 +17255,7 @@ module.exports = Pool
 
 
 const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const { URL } = __nccwpck_require__(755)
+const { URL } = __nccwpck_require__(3136)
 const Agent = __nccwpck_require__(7405)
 const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
@@ -36958,7 +36958,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3136);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4200);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -36967,7 +36967,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3136:
+/***/ 4200:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68284,7 +68284,8 @@ class Transport {
                 method,
                 headers,
                 body,
-                signal: request.signal
+                signal: request.signal,
+                attempts: request.retry === false ? 1 : this.policy.attempts
             });
             const location = response.header('location');
             if (!redirectStatuses.has(response.status) || location === undefined)
@@ -68313,46 +68314,62 @@ class Transport {
     async close() {
         await Promise.all([this.direct.close(), ...[...this.proxies.values()].map(p => p.close())]);
     }
-    async sendWithRetries(hop) {
-        const { url, method, signal } = hop;
-        for (let attempt = 1;; attempt++) {
-            const lastAttempt = attempt >= this.policy.attempts;
-            let response;
+    /**
+     * Runs a whole exchange again on the failures `send` retries by itself: a
+     * broken connection, or a thrown error carrying a retryable `status` (and
+     * `retryAfterMs`), as a RegistryError does. For exchanges that cannot be
+     * replayed request by request, such as an upload session fed from a file.
+     * The same policy, pauses and retry events as `send`: one loop serves both.
+     */
+    retrying(what, task) {
+        return this.loop({ ...what, signal: undefined }, this.policy.attempts, task, {
+            verdict: () => undefined,
+            release: async () => undefined,
+            wrap: error => error
+        });
+    }
+    sendWithRetries(hop) {
+        return this.loop(hop, hop.attempts, () => this.sendOnce(hop), {
+            verdict: response => isRetryableStatus(response.status)
+                ? {
+                    status: response.status,
+                    retryAfterMs: parseRetryAfter(response.header('retry-after'), this.now())
+                }
+                : undefined,
+            release: response => response.discard(),
+            wrap: error => (error instanceof TransportError ? error : TransportError.from(error, hop.url))
+        });
+    }
+    async loop(target, attempts, attempt, handling) {
+        const { url, method, signal } = target;
+        for (let n = 1;; n++) {
+            const last = n >= attempts;
+            let verdict;
             try {
-                response = await this.sendOnce(hop);
+                const value = await attempt();
+                verdict = last ? undefined : handling.verdict(value);
+                const wait = verdict && retryDelay(this.policy, n - 1, verdict.retryAfterMs, this.random);
+                // A pause longer than we hold a job for leaves the server's answer standing.
+                if (verdict === undefined || wait === undefined)
+                    return value;
+                await handling.release(value);
+                await this.pause({ url, method, retry: n, delayMs: wait, ...verdict }, signal);
             }
             catch (error) {
-                if (lastAttempt || signal?.aborted || !isRetryableError(error)) {
-                    throw error instanceof TransportError ? error : TransportError.from(error, url);
+                if (verdict !== undefined)
+                    throw error;
+                verdict = failureVerdict(error);
+                const wait = verdict && retryDelay(this.policy, n - 1, verdict.retryAfterMs, this.random);
+                if (last || signal?.aborted || verdict === undefined || wait === undefined) {
+                    throw handling.wrap(error);
                 }
-                const wait = retryDelay(this.policy, attempt - 1, undefined, this.random) ?? 0;
-                this.options.onRetry?.({
-                    url,
-                    method,
-                    retry: attempt,
-                    delayMs: wait,
-                    code: TransportError.from(error, url).code
-                });
-                await this.sleep(wait, signal);
-                continue;
+                await this.pause({ url, method, retry: n, delayMs: wait, ...verdict }, signal);
             }
-            if (lastAttempt || !isRetryableStatus(response.status))
-                return response;
-            const retryAfter = parseRetryAfter(response.header('retry-after'), this.now());
-            const wait = retryDelay(this.policy, attempt - 1, retryAfter, this.random);
-            // The server asked for a longer pause than we are willing to hold a job for: its answer stands.
-            if (wait === undefined)
-                return response;
-            await response.discard();
-            this.options.onRetry?.({
-                url,
-                method,
-                retry: attempt,
-                delayMs: wait,
-                status: response.status
-            });
-            await this.sleep(wait, signal);
         }
+    }
+    async pause(event, signal) {
+        this.options.onRetry?.(event);
+        await this.sleep(event.delayMs, signal);
     }
     async sendOnce({ url, method, headers, body, signal }) {
         const payload = typeof body === 'function' ? body() : body;
@@ -68389,6 +68406,16 @@ class Transport {
         return agent;
     }
 }
+// A connection that broke is worth another try; so is an error that carries a
+// retryable status (a RegistryError thrown from inside a `retrying` task).
+function failureVerdict(error) {
+    if (isRetryableError(error))
+        return { code: errorCode(error) };
+    const { status, retryAfterMs } = (error ?? {});
+    if (typeof status !== 'number' || !isRetryableStatus(status))
+        return undefined;
+    return { status, retryAfterMs: typeof retryAfterMs === 'number' ? retryAfterMs : undefined };
+}
 function dropHeader(headers, name) {
     for (const key of Object.keys(headers)) {
         if (key.toLowerCase() === name)
@@ -68400,16 +68427,21 @@ function dropHeader(headers, name) {
 // A registry answered, and the answer was no. The OCI error body
 // ({"errors":[{"code","message","detail"}]}) becomes the message; the code
 // stays available for callers that decide on it (404 → "already gone").
-class errors_RegistryError extends Error {
+
+class RegistryError extends Error {
     status;
     code;
     errors;
+    retryAfterMs;
     name = 'RegistryError';
-    constructor(status, code, message, errors = []) {
+    constructor(status, code, message, errors = [], 
+    /** The server's Retry-After, in milliseconds, when it sent one. */
+    retryAfterMs) {
         super(message);
         this.status = status;
         this.code = code;
         this.errors = errors;
+        this.retryAfterMs = retryAfterMs;
     }
     get notFound() {
         return this.status === 404;
@@ -68438,7 +68470,7 @@ async function errors_registryError(response, what) {
     const reason = first
         ? errors.map(e => [e.code, e.message].filter(Boolean).join(': ')).join('; ')
         : text.trim().slice(0, 200) || `HTTP ${response.status}`;
-    return new errors_RegistryError(response.status, first?.code, `${what}: ${response.status} ${reason}${hint(response.status, first?.code)}`, errors);
+    return new RegistryError(response.status, first?.code, `${what}: ${response.status} ${reason}${hint(response.status, first?.code)}`, errors, parseRetryAfter(response.header('retry-after'), Date.now()));
 }
 function hint(status, code) {
     if (code === 'REGISTRY_DISALLOWED_OPERATION' || status === 405) {
@@ -68497,7 +68529,9 @@ class RegistryClient {
                 url,
                 headers,
                 body: request.body,
-                maxRedirects: request.maxRedirects
+                maxRedirects: request.maxRedirects,
+                signal: request.signal,
+                retry: request.retry
             });
             if (response.status !== 401)
                 return response;
@@ -68508,6 +68542,10 @@ class RegistryClient {
             await response.discard();
             authorization = await this.authorizer.respond(url.origin, challenge, request.scopes, authorization);
         }
+    }
+    /** Repeats a whole exchange on the failures the transport retries (see Transport.retrying). */
+    retrying(method, path, task) {
+        return this.transport.retrying({ method, url: new URL(path, this.baseUrl) }, task);
     }
     /**
      * Checks that a registry answers at this address, learns how it wants to be
@@ -68800,10 +68838,10 @@ function invalid(problem) {
     return new InvalidReferenceError(problem);
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
-// The action's inputs: the only module that reads them. Everything is validated here,
-// before any network request, and comes out as one typed value per operation. Inputs
-// that an operation does not use are not read, so they can never fail it.
+;// CONCATENATED MODULE: ./src/inputs/parsers.ts
+// The shared readers every operation's inputs are made of. Each returns
+// undefined for an input left empty, so callers spell their defaults and
+// requirements where they are used; each failure names the input.
 
 
 /** An input that is missing or malformed; `input` is its name as written in a workflow. */
@@ -68815,6 +68853,204 @@ class InputError extends Error {
         this.input = input;
     }
 }
+function readRepository(registry, operation) {
+    const repository = parsers_text('repository') ??
+        fail('repository', `is required for ${operation}: a name such as team/app`);
+    return checkRepository(repository, registry);
+}
+function checkRepository(repository, registry) {
+    return parsers_parse('repository', () => validateRepository(repository, registry.host));
+}
+/** Reads the one tag or digest an operation acts on; neither means the repository itself. */
+function readTarget(repository, operation) {
+    const tags = readTags();
+    if (tags.length > 1) {
+        fail('tag', `${operation} acts on one tag, got ${tags.length}: ${tags.join(', ')}`);
+    }
+    const tag = tags[0];
+    const digestText = parsers_text('digest');
+    if (tag !== undefined && digestText !== undefined) {
+        fail('digest', 'cannot be combined with tag: give a tag or a digest, not both');
+    }
+    if (tag !== undefined)
+        return { kind: 'tag', repository, tag };
+    if (digestText !== undefined) {
+        return { kind: 'digest', repository, digest: parsers_parse('digest', () => validateDigest(digestText)) };
+    }
+    return { kind: 'repository', repository };
+}
+function readTags() {
+    return unique(list('tag', LINES_OR_COMMAS).map(tag => parsers_parse('tag', () => validateTag(tag))));
+}
+function isTag(value) {
+    try {
+        validateTag(value);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function readPlatform() {
+    const value = parsers_text('platform') ?? 'linux/amd64';
+    const [os, architecture, variant, ...rest] = value.split('/');
+    const part = /^[a-z0-9._-]+$/;
+    if (os === undefined ||
+        architecture === undefined ||
+        rest.length > 0 ||
+        ![os, architecture, ...(variant === undefined ? [] : [variant])].every(p => part.test(p))) {
+        fail('platform', `${parsers_quote(value)} is not a platform: os/arch[/variant] in lowercase, as in linux/arm64/v8`);
+    }
+    return { os, architecture, ...(variant === undefined ? {} : { variant }) };
+}
+const LINES = /\r?\n/;
+// Tags, lock attributes and tag globs cannot contain commas, so commas may separate them too.
+const LINES_OR_COMMAS = /[\r\n,]/;
+function parsers_text(name) {
+    const value = getInput(name);
+    return value === '' ? undefined : value;
+}
+/** Like text, and masks the value in the log before anything else can print it. */
+function secret(name) {
+    const value = parsers_text(name);
+    if (value !== undefined)
+        core_setSecret(value);
+    return value;
+}
+function env(name) {
+    const value = process.env[name]?.trim();
+    return value === '' ? undefined : value;
+}
+function list(name, separator) {
+    return (parsers_text(name) ?? '')
+        .split(separator)
+        .map(entry => entry.trim())
+        .filter(entry => entry !== '');
+}
+function choice(name, choices) {
+    const value = parsers_text(name);
+    if (value === undefined)
+        return undefined;
+    return (choices.find(option => option.toLowerCase() === value.toLowerCase()) ??
+        fail(name, `${parsers_quote(value)} is not one of ${choices.join(', ')}`));
+}
+function parsers_boolean(name, fallback) {
+    const value = parsers_text(name);
+    if (value === undefined)
+        return fallback;
+    const lower = value.toLowerCase();
+    if (lower !== 'true' && lower !== 'false')
+        fail(name, `${parsers_quote(value)} is not true or false`);
+    return lower === 'true';
+}
+function wholeNumber(name, range) {
+    const value = parsers_text(name);
+    if (value === undefined)
+        return undefined;
+    const number = /^\d+$/.test(value) ? Number(value) : NaN;
+    const { min, max = Number.MAX_SAFE_INTEGER } = range;
+    if (!(number >= min && number <= max)) {
+        const accepted = max === Number.MAX_SAFE_INTEGER
+            ? `a whole number, ${min} or more`
+            : `a whole number from ${min} to ${max}`;
+        fail(name, `${parsers_quote(value)} is not ${accepted}`);
+    }
+    return number;
+}
+/** Runs a validator from registry/reference.ts, naming the input when it refuses. */
+function parsers_parse(name, validate) {
+    try {
+        return validate();
+    }
+    catch (error) {
+        if (error instanceof InvalidReferenceError)
+            throw new InputError(name, error.message);
+        throw error;
+    }
+}
+function unique(values) {
+    return [...new Set(values)];
+}
+function parsers_quote(value) {
+    return JSON.stringify(value);
+}
+function fail(input, problem) {
+    throw new InputError(input, problem);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/push.ts
+// The inputs of push and set-manifest: what to upload, how to name it, and
+// the manifest around it. Read only when the operation is one of them.
+
+
+function readPush(common) {
+    const repository = readRepository(common.registry, 'push');
+    const files = list('files', LINES);
+    const ociLayout = parsers_text('oci-layout');
+    if (files.length > 0 && ociLayout !== undefined) {
+        fail('oci-layout', 'cannot be combined with files: give files (one a line) or oci-layout, not both');
+    }
+    const content = ociLayout !== undefined
+        ? { kind: 'oci-layout', path: ociLayout }
+        : files.length > 0
+            ? { kind: 'files', files }
+            : fail('files', 'push needs files (paths or globs, one a line) or oci-layout');
+    const artifactType = parsers_text('artifact-type');
+    if (artifactType !== undefined && !MEDIA_TYPE.test(artifactType)) {
+        fail('artifact-type', `${parsers_quote(artifactType)} is not a media type: type/subtype, as in application/vnd.example+json`);
+    }
+    const subject = parsers_text('subject');
+    const config = parsers_text('config');
+    return {
+        operation: 'push',
+        ...common,
+        repository,
+        tags: readTags(),
+        content,
+        path: parsers_text('path') ?? '.',
+        ...(artifactType === undefined ? {} : { artifactType }),
+        annotations: readAnnotations(),
+        ...(config === undefined ? {} : { config }),
+        ...(subject === undefined ? {} : { subject: parsers_parse('subject', () => validateDigest(subject)) })
+    };
+}
+// RFC 6838 restricted names, without parameters.
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+function readAnnotations() {
+    const entries = list('annotations', LINES).map(line => {
+        const equals = line.indexOf('=');
+        const key = line.slice(0, Math.max(equals, 0)).trim();
+        if (equals < 0 || key === '') {
+            fail('annotations', `${parsers_quote(line)} is not key=value: one annotation a line, the key not empty`);
+        }
+        return [key, line.slice(equals + 1).trim()];
+    });
+    const keys = entries.map(([key]) => key);
+    const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+    if (repeated !== undefined)
+        fail('annotations', `${parsers_quote(repeated)} is given twice`);
+    // fromEntries defines own properties, so a key like __proto__ stays an annotation.
+    return Object.fromEntries(entries);
+}
+function readSetManifest(common) {
+    return {
+        operation: 'set-manifest',
+        ...common,
+        repository: readRepository(common.registry, 'set-manifest'),
+        tags: readTags(),
+        manifest: parsers_text('manifest') ??
+            fail('manifest', 'is required for set-manifest: the path of a manifest JSON file')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+// The action's inputs: the only module that reads them. Everything is validated here,
+// before any network request, and comes out as one typed value per operation. Inputs
+// that an operation does not use are not read, so they can never fail it.
+
+
+
+
 const OPERATIONS = [
     'push',
     'pull',
@@ -68863,9 +69099,9 @@ function readInputs() {
     }
 }
 function readCommon() {
-    const registryText = inputs_text('registry') ??
+    const registryText = parsers_text('registry') ??
         fail('registry', 'is required: a login server such as myregistry.azurecr.io');
-    const registry = inputs_parse('registry', () => parseRegistry(registryText));
+    const registry = parsers_parse('registry', () => parseRegistry(registryText));
     const auth = readAuth();
     if (auth.mode !== 'anonymous' && registry.scheme === 'http' && !registry.loopback) {
         fail('registry', `${registry.baseUrl} is plain http to a host that is not loopback, so ${auth.mode} credentials ` +
@@ -68874,15 +69110,15 @@ function readCommon() {
     return {
         registry,
         auth,
-        summary: inputs_boolean('summary', true),
+        summary: parsers_boolean('summary', true),
         concurrency: wholeNumber('concurrency', { min: 1, max: 64 }) ?? 8
     };
 }
 function readAuth() {
-    const username = inputs_text('username');
+    const username = parsers_text('username');
     const password = secret('password');
-    const clientId = inputs_text('client-id') ?? env('AZURE_CLIENT_ID');
-    const tenantId = inputs_text('tenant-id') ?? env('AZURE_TENANT_ID');
+    const clientId = parsers_text('client-id') ?? env('AZURE_CLIENT_ID');
+    const tenantId = parsers_text('tenant-id') ?? env('AZURE_TENANT_ID');
     const mode = choice('auth', ['auto', 'oidc', 'password', 'anonymous']) ?? 'auto';
     const resolved = mode !== 'auto'
         ? mode
@@ -68912,88 +69148,29 @@ function readOidc(clientId, tenantId) {
     const tenant = tenantId ??
         fail('tenant-id', 'is required for OIDC sign-in: the directory (tenant) id, or set AZURE_TENANT_ID');
     if (/\s/.test(client))
-        fail('client-id', `${inputs_quote(client)} is not a client id: a GUID`);
+        fail('client-id', `${parsers_quote(client)} is not a client id: a GUID`);
     // The tenant goes into the authority URL's path.
     if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) {
-        fail('tenant-id', `${inputs_quote(tenant)} is not a tenant id: a GUID or a domain such as contoso.onmicrosoft.com`);
+        fail('tenant-id', `${parsers_quote(tenant)} is not a tenant id: a GUID or a domain such as contoso.onmicrosoft.com`);
     }
     const cloud = choice('cloud', Object.keys(CLOUDS)) ?? 'AzureCloud';
-    const authorityText = inputs_text('authority-host') ?? env('AZURE_AUTHORITY_HOST');
+    const authorityText = parsers_text('authority-host') ?? env('AZURE_AUTHORITY_HOST');
     return {
         mode: 'oidc',
         clientId: client,
         tenantId: tenant,
         cloud,
         authorityHost: authorityText === undefined ? CLOUDS[cloud].authorityHost : authorityUrl(authorityText),
-        audience: inputs_text('audience') ?? CLOUDS[cloud].audience,
-        oidcAudience: inputs_text('oidc-audience') ?? 'api://AzureADTokenExchange'
+        audience: parsers_text('audience') ?? CLOUDS[cloud].audience,
+        oidcAudience: parsers_text('oidc-audience') ?? 'api://AzureADTokenExchange'
     };
 }
 function authorityUrl(value) {
-    const address = inputs_parse('authority-host', () => parseRegistry(value));
+    const address = parsers_parse('authority-host', () => parseRegistry(value));
     if (address.scheme !== 'https') {
-        fail('authority-host', `${inputs_quote(value)} must be https, as in https://login.microsoftonline.com`);
+        fail('authority-host', `${parsers_quote(value)} must be https, as in https://login.microsoftonline.com`);
     }
     return address.baseUrl;
-}
-function readPush(common) {
-    const repository = readRepository(common.registry, 'push');
-    const files = list('files', LINES);
-    const ociLayout = inputs_text('oci-layout');
-    if (files.length > 0 && ociLayout !== undefined) {
-        fail('oci-layout', 'cannot be combined with files: give files (one a line) or oci-layout, not both');
-    }
-    const content = ociLayout !== undefined
-        ? { kind: 'oci-layout', path: ociLayout }
-        : files.length > 0
-            ? { kind: 'files', files }
-            : fail('files', 'push needs files (paths or globs, one a line) or oci-layout');
-    const artifactType = inputs_text('artifact-type');
-    if (artifactType !== undefined && !MEDIA_TYPE.test(artifactType)) {
-        fail('artifact-type', `${inputs_quote(artifactType)} is not a media type: type/subtype, as in application/vnd.example+json`);
-    }
-    const subject = inputs_text('subject');
-    const config = inputs_text('config');
-    return {
-        operation: 'push',
-        ...common,
-        repository,
-        tags: readTags(),
-        content,
-        path: inputs_text('path') ?? '.',
-        ...(artifactType === undefined ? {} : { artifactType }),
-        annotations: readAnnotations(),
-        ...(config === undefined ? {} : { config }),
-        ...(subject === undefined ? {} : { subject: inputs_parse('subject', () => validateDigest(subject)) })
-    };
-}
-// RFC 6838 restricted names, without parameters.
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
-function readAnnotations() {
-    const entries = list('annotations', LINES).map(line => {
-        const equals = line.indexOf('=');
-        const key = line.slice(0, Math.max(equals, 0)).trim();
-        if (equals < 0 || key === '') {
-            fail('annotations', `${inputs_quote(line)} is not key=value: one annotation a line, the key not empty`);
-        }
-        return [key, line.slice(equals + 1).trim()];
-    });
-    const keys = entries.map(([key]) => key);
-    const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
-    if (repeated !== undefined)
-        fail('annotations', `${inputs_quote(repeated)} is given twice`);
-    // fromEntries defines own properties, so a key like __proto__ stays an annotation.
-    return Object.fromEntries(entries);
-}
-function readSetManifest(common) {
-    return {
-        operation: 'set-manifest',
-        ...common,
-        repository: readRepository(common.registry, 'set-manifest'),
-        tags: readTags(),
-        manifest: inputs_text('manifest') ??
-            fail('manifest', 'is required for set-manifest: the path of a manifest JSON file')
-    };
 }
 function readPull(common) {
     const target = readTarget(readRepository(common.registry, 'pull'), 'pull');
@@ -69003,16 +69180,16 @@ function readPull(common) {
         operation: 'pull',
         ...common,
         target,
-        path: inputs_text('path') ?? '.',
+        path: parsers_text('path') ?? '.',
         format: choice('format', ['files', 'oci-layout']) ?? 'files',
         platform: readPlatform(),
-        cache: inputs_boolean('cache', true)
+        cache: parsers_boolean('cache', true)
     };
 }
 function readLock(operation, common) {
     const target = readTarget(readRepository(common.registry, operation), operation);
     const attributes = unique(list('lock-attributes', LINES_OR_COMMAS).map(name => LOCK_ATTRIBUTES.find(attribute => attribute === name.toLowerCase()) ??
-        fail('lock-attributes', `${inputs_quote(name)} is not one of ${LOCK_ATTRIBUTES.join(', ')}`)));
+        fail('lock-attributes', `${parsers_quote(name)} is not one of ${LOCK_ATTRIBUTES.join(', ')}`)));
     return {
         operation,
         ...common,
@@ -69025,14 +69202,14 @@ function readDelete(common) {
         operation: 'delete',
         ...common,
         target: readTarget(readRepository(common.registry, 'delete'), 'delete'),
-        dryRun: inputs_boolean('dry-run', false)
+        dryRun: parsers_boolean('dry-run', false)
     };
 }
 function readInspect(common) {
-    const repositoryText = inputs_text('repository');
+    const repositoryText = parsers_text('repository');
     let target;
     if (repositoryText === undefined) {
-        if (inputs_text('tag') !== undefined || inputs_text('digest') !== undefined) {
+        if (parsers_text('tag') !== undefined || parsers_text('digest') !== undefined) {
             fail('repository', 'is required with tag or digest: the repository they belong to');
         }
         target = { kind: 'catalog' };
@@ -69043,24 +69220,24 @@ function readInspect(common) {
     return { operation: 'inspect', ...common, target, platform: readPlatform() };
 }
 function readPrune(common) {
-    const repositoryText = inputs_text('repository') ??
+    const repositoryText = parsers_text('repository') ??
         fail('repository', 'is required for prune: a repository name or glob such as team/app, team/* or **');
     const repositories = repositoryText.includes('*')
         ? {
             kind: 'glob',
             glob: repositoryText,
-            regex: inputs_parse('repository', () => compileRepositoryGlob(repositoryText))
+            regex: parsers_parse('repository', () => compileRepositoryGlob(repositoryText))
         }
         : { kind: 'name', name: checkRepository(repositoryText, common.registry) };
     const keepCount = wholeNumber('keep-count', { min: 0 }) ??
         fail('keep-count', 'is required for prune: how many of the newest images to keep, a whole number');
-    if (keepCount === 0 && !inputs_boolean('allow-delete-all', false)) {
+    if (keepCount === 0 && !parsers_boolean('allow-delete-all', false)) {
         fail('keep-count', '0 deletes every image: set allow-delete-all: true to confirm, or keep at least 1');
     }
-    const olderThan = inputs_text('older-than');
-    const tagPattern = inputs_text('tag-pattern');
-    const shard = inputs_text('shard');
-    const template = inputs_text('protect-pr-tags');
+    const olderThan = parsers_text('older-than');
+    const tagPattern = parsers_text('tag-pattern');
+    const shard = parsers_text('shard');
+    const template = parsers_text('protect-pr-tags');
     return {
         operation: 'prune',
         ...common,
@@ -69070,11 +69247,11 @@ function readPrune(common) {
         ...(tagPattern === undefined ? {} : { tagPattern: anchoredRegex('tag-pattern', tagPattern) }),
         excludeTags: list('exclude-tags', LINES_OR_COMMAS).map(glob => ({
             source: glob,
-            regex: inputs_parse('exclude-tags', () => compileTagGlob(glob))
+            regex: parsers_parse('exclude-tags', () => compileTagGlob(glob))
         })),
-        untagged: inputs_boolean('untagged', true),
-        includeLocked: inputs_boolean('include-locked', false),
-        dryRun: inputs_boolean('dry-run', false),
+        untagged: parsers_boolean('untagged', true),
+        includeLocked: parsers_boolean('include-locked', false),
+        dryRun: parsers_boolean('dry-run', false),
         maxDeletions: wholeNumber('max-deletions', { min: 1 }) ?? 1000,
         ...(shard === undefined ? {} : { shard: parseShard(shard) }),
         ...(template === undefined ? {} : { protectPrTags: readProtectPrTags(template) })
@@ -69091,7 +69268,7 @@ function duration(name, value) {
     const match = /^(\d+)([mhdw])$/.exec(value);
     const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? NaN) : NaN;
     if (!(ms > 0 && ms <= HUNDRED_YEARS_MS)) {
-        fail(name, `${inputs_quote(value)} is not a duration: a positive whole number with m, h, d or w ` +
+        fail(name, `${parsers_quote(value)} is not a duration: a positive whole number with m, h, d or w ` +
             '(90m, 12h, 30d, 2w), at most 100 years');
     }
     return ms;
@@ -69101,7 +69278,7 @@ function anchoredRegex(name, pattern) {
         return { source: pattern, regex: new RegExp(`^(?:${pattern})$`) };
     }
     catch (error) {
-        return fail(name, `${inputs_quote(pattern)} is not a regular expression: ${error.message}`);
+        return fail(name, `${parsers_quote(pattern)} is not a regular expression: ${error.message}`);
     }
 }
 function parseShard(value) {
@@ -69109,146 +69286,20 @@ function parseShard(value) {
     const index = Number(match?.[1]);
     const count = Number(match?.[2]);
     if (!match || !(count >= 1 && index < count)) {
-        fail('shard', `${inputs_quote(value)} is not a shard: i/n with 0 ≤ i < n, as in 0/4`);
+        fail('shard', `${parsers_quote(value)} is not a shard: i/n with 0 ≤ i < n, as in 0/4`);
     }
     return { index, count };
 }
 function readProtectPrTags(template) {
     if (!template.includes('{number}')) {
-        fail('protect-pr-tags', `${inputs_quote(template)} has no {number}: give a tag template such as pr-{number}`);
+        fail('protect-pr-tags', `${parsers_quote(template)} has no {number}: give a tag template such as pr-{number}`);
     }
     if (!isTag(template.replaceAll('{number}', '1'))) {
-        fail('protect-pr-tags', `${inputs_quote(template)} does not make tags: around {number} use letters, digits, _, . and -`);
+        fail('protect-pr-tags', `${parsers_quote(template)} does not make tags: around {number} use letters, digits, _, . and -`);
     }
     const githubToken = secret('github-token') ??
         fail('github-token', 'is required with protect-pr-tags, to list open pull requests');
     return { template, githubToken };
-}
-function readRepository(registry, operation) {
-    const repository = inputs_text('repository') ??
-        fail('repository', `is required for ${operation}: a name such as team/app`);
-    return checkRepository(repository, registry);
-}
-function checkRepository(repository, registry) {
-    return inputs_parse('repository', () => validateRepository(repository, registry.host));
-}
-/** Reads the one tag or digest an operation acts on; neither means the repository itself. */
-function readTarget(repository, operation) {
-    const tags = readTags();
-    if (tags.length > 1) {
-        fail('tag', `${operation} acts on one tag, got ${tags.length}: ${tags.join(', ')}`);
-    }
-    const tag = tags[0];
-    const digestText = inputs_text('digest');
-    if (tag !== undefined && digestText !== undefined) {
-        fail('digest', 'cannot be combined with tag: give a tag or a digest, not both');
-    }
-    if (tag !== undefined)
-        return { kind: 'tag', repository, tag };
-    if (digestText !== undefined) {
-        return { kind: 'digest', repository, digest: inputs_parse('digest', () => validateDigest(digestText)) };
-    }
-    return { kind: 'repository', repository };
-}
-function readTags() {
-    return unique(list('tag', LINES_OR_COMMAS).map(tag => inputs_parse('tag', () => validateTag(tag))));
-}
-function isTag(value) {
-    try {
-        validateTag(value);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-function readPlatform() {
-    const value = inputs_text('platform') ?? 'linux/amd64';
-    const [os, architecture, variant, ...rest] = value.split('/');
-    const part = /^[a-z0-9._-]+$/;
-    if (os === undefined ||
-        architecture === undefined ||
-        rest.length > 0 ||
-        ![os, architecture, ...(variant === undefined ? [] : [variant])].every(p => part.test(p))) {
-        fail('platform', `${inputs_quote(value)} is not a platform: os/arch[/variant] in lowercase, as in linux/arm64/v8`);
-    }
-    return { os, architecture, ...(variant === undefined ? {} : { variant }) };
-}
-// Shared readers. Each returns undefined for an input left empty, so that callers
-// spell their defaults and requirements where they are used.
-const LINES = /\r?\n/;
-// Tags, lock attributes and tag globs cannot contain commas, so commas may separate them too.
-const LINES_OR_COMMAS = /[\r\n,]/;
-function inputs_text(name) {
-    const value = getInput(name);
-    return value === '' ? undefined : value;
-}
-/** Like text, and masks the value in the log before anything else can print it. */
-function secret(name) {
-    const value = inputs_text(name);
-    if (value !== undefined)
-        core_setSecret(value);
-    return value;
-}
-function env(name) {
-    const value = process.env[name]?.trim();
-    return value === '' ? undefined : value;
-}
-function list(name, separator) {
-    return (inputs_text(name) ?? '')
-        .split(separator)
-        .map(entry => entry.trim())
-        .filter(entry => entry !== '');
-}
-function choice(name, choices) {
-    const value = inputs_text(name);
-    if (value === undefined)
-        return undefined;
-    return (choices.find(option => option.toLowerCase() === value.toLowerCase()) ??
-        fail(name, `${inputs_quote(value)} is not one of ${choices.join(', ')}`));
-}
-function inputs_boolean(name, fallback) {
-    const value = inputs_text(name);
-    if (value === undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    if (lower !== 'true' && lower !== 'false')
-        fail(name, `${inputs_quote(value)} is not true or false`);
-    return lower === 'true';
-}
-function wholeNumber(name, range) {
-    const value = inputs_text(name);
-    if (value === undefined)
-        return undefined;
-    const number = /^\d+$/.test(value) ? Number(value) : NaN;
-    const { min, max = Number.MAX_SAFE_INTEGER } = range;
-    if (!(number >= min && number <= max)) {
-        const accepted = max === Number.MAX_SAFE_INTEGER
-            ? `a whole number, ${min} or more`
-            : `a whole number from ${min} to ${max}`;
-        fail(name, `${inputs_quote(value)} is not ${accepted}`);
-    }
-    return number;
-}
-/** Runs a validator from registry/reference.ts, naming the input when it refuses. */
-function inputs_parse(name, validate) {
-    try {
-        return validate();
-    }
-    catch (error) {
-        if (error instanceof InvalidReferenceError)
-            throw new InputError(name, error.message);
-        throw error;
-    }
-}
-function unique(values) {
-    return [...new Set(values)];
-}
-function inputs_quote(value) {
-    return JSON.stringify(value);
-}
-function fail(input, problem) {
-    throw new InputError(input, problem);
 }
 
 ;// CONCATENATED MODULE: ./src/registry/link.ts
@@ -69449,30 +69500,30 @@ const algorithms = {
     sha256: { node: 'sha256', hexLength: 64 },
     sha512: { node: 'sha512', hexLength: 128 }
 };
-class digest_DigestMismatchError extends Error {
+class DigestMismatchError extends Error {
     name = 'DigestMismatchError';
 }
-function digest_sha256Digest(data) {
+function sha256Digest(data) {
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
 }
-function digest_isDigest(value) {
+function isDigest(value) {
     const [algorithm, hex] = value.split(':', 2);
     const spec = algorithms[algorithm ?? ''];
     return (spec !== undefined && hex !== undefined && new RegExp(`^[a-f0-9]{${spec.hexLength}}$`).test(hex));
 }
 function hashFor(digest) {
     const spec = algorithms[digest.split(':', 1)[0] ?? ''];
-    if (!spec || !digest_isDigest(digest))
-        throw new digest_DigestMismatchError(`unsupported digest ${digest}`);
+    if (!spec || !isDigest(digest))
+        throw new DigestMismatchError(`unsupported digest ${digest}`);
     return (0,external_node_crypto_.createHash)(spec.node);
 }
 /** The digest of `data` in the algorithm of `like`, for comparing with it. */
-function digest_digestLike(like, data) {
+function digestLike(like, data) {
     const algorithm = like.split(':', 1)[0] ?? 'sha256';
     return `${algorithm}:${hashFor(like).update(data).digest('hex')}`;
 }
 /** Passes bytes through and fails at the end unless they match `expected` (and `size`, when known). */
-class DigestVerifier extends external_node_stream_.Transform {
+class digest_DigestVerifier extends external_node_stream_.Transform {
     expected;
     size;
     hash;
@@ -69486,7 +69537,7 @@ class DigestVerifier extends external_node_stream_.Transform {
     _transform(chunk, _encoding, callback) {
         this.seen += chunk.length;
         if (this.size !== undefined && this.seen > this.size) {
-            callback(new digest_DigestMismatchError(`${this.expected}: more than the ${this.size} bytes expected`));
+            callback(new DigestMismatchError(`${this.expected}: more than the ${this.size} bytes expected`));
             return;
         }
         this.hash.update(chunk);
@@ -69495,10 +69546,10 @@ class DigestVerifier extends external_node_stream_.Transform {
     _flush(callback) {
         const actual = `${this.expected.split(':', 1)[0]}:${this.hash.digest('hex')}`;
         if (this.size !== undefined && this.seen !== this.size) {
-            callback(new digest_DigestMismatchError(`${this.expected}: got ${this.seen} bytes, expected ${this.size}`));
+            callback(new DigestMismatchError(`${this.expected}: got ${this.seen} bytes, expected ${this.size}`));
         }
         else if (actual !== this.expected) {
-            callback(new digest_DigestMismatchError(`content does not match its digest ${this.expected} (got ${actual})`));
+            callback(new DigestMismatchError(`content does not match its digest ${this.expected} (got ${actual})`));
         }
         else {
             callback();
@@ -69520,7 +69571,7 @@ const mediaTypes = {
     dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip'
 };
 /** Every manifest kind the client reads, most wanted first. */
-const media_types_manifestAccept = [
+const manifestAccept = [
     mediaTypes.ociIndex,
     mediaTypes.ociManifest,
     mediaTypes.dockerManifestList,
@@ -69548,12 +69599,12 @@ async function getManifest(client, repository, reference) {
         method: 'GET',
         path: manifests_manifestPath(repository, reference),
         scopes: [scopes_repositoryScope(repository, 'pull')],
-        headers: { accept: media_types_manifestAccept.join(', ') }
+        headers: { accept: manifestAccept.join(', ') }
     });
     if (response.status === 404) {
         const error = await errors_registryError(response, what);
-        const kind = digest_isDigest(reference) ? 'manifest' : 'tag';
-        throw new errors_RegistryError(404, error.code, `${repository}${digest_isDigest(reference) ? '@' : ':'}${reference} not found: no such ${kind} in ${client.host}/${repository} (${error.code ?? 'NOT_FOUND'})`, error.errors);
+        const kind = isDigest(reference) ? 'manifest' : 'tag';
+        throw new RegistryError(404, error.code, `${repository}${isDigest(reference) ? '@' : ':'}${reference} not found: no such ${kind} in ${client.host}/${repository} (${error.code ?? 'NOT_FOUND'})`, error.errors);
     }
     if (response.status !== 200)
         throw await errors_registryError(response, what);
@@ -69579,7 +69630,7 @@ async function getManifest(client, repository, reference) {
         manifest = JSON.parse(bytes.toString('utf8'));
     }
     catch {
-        throw new errors_RegistryError(200, 'MANIFEST_INVALID', `${what}: the manifest is not valid JSON`);
+        throw new RegistryError(200, 'MANIFEST_INVALID', `${what}: the manifest is not valid JSON`);
     }
     const mediaType = manifest.mediaType ?? response.header('content-type')?.split(';')[0]?.trim() ?? '';
     return { descriptor: { mediaType, digest, size: bytes.length }, bytes, manifest };
@@ -69589,7 +69640,7 @@ async function headManifest(client, repository, reference) {
     const response = await client.request({
         method: 'HEAD',
         path: manifests_manifestPath(repository, reference),
-        scopes: [repositoryScope(repository, 'pull')],
+        scopes: [scopes_repositoryScope(repository, 'pull')],
         headers: { accept: manifestAccept.join(', ') }
     });
     await response.discard();
@@ -69611,6 +69662,9 @@ async function headManifest(client, repository, reference) {
 }
 /** Writes a manifest under a tag or its digest and returns its digest. */
 async function putManifest(client, repository, reference, bytes, mediaType) {
+    return (await writeManifest(client, repository, reference, bytes, mediaType)).digest;
+}
+async function writeManifest(client, repository, reference, bytes, mediaType) {
     const what = `writing manifest ${repository}:${reference}`;
     if (bytes.length > maxManifestBytes)
         throw tooLarge(what, bytes.length);
@@ -69621,14 +69675,14 @@ async function putManifest(client, repository, reference, bytes, mediaType) {
     const response = await client.request({
         method: 'PUT',
         path: manifests_manifestPath(repository, reference),
-        scopes: [repositoryScope(repository, 'pull', 'push')],
+        scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
         headers: { 'content-type': mediaType },
         body: bytes
     });
     if (response.status !== 201 && response.status !== 200)
-        throw await registryError(response, what);
+        throw await errors_registryError(response, what);
     await response.discard();
-    return digest;
+    return { digest, subjectIndexed: response.header('oci-subject') !== undefined };
 }
 /** Deletes a manifest by digest. Returns false when it was already gone. */
 async function deleteManifest(client, repository, digest) {
@@ -69648,17 +69702,17 @@ async function deleteManifest(client, repository, digest) {
     return true;
 }
 function verifiedDigest(bytes, reference, header, what) {
-    const expected = digest_isDigest(reference) ? reference : header && digest_isDigest(header) ? header : undefined;
+    const expected = isDigest(reference) ? reference : header && isDigest(header) ? header : undefined;
     if (expected === undefined)
-        return digest_sha256Digest(bytes);
-    const actual = digest_digestLike(expected, bytes);
+        return sha256Digest(bytes);
+    const actual = digestLike(expected, bytes);
     if (actual !== expected) {
-        throw new digest_DigestMismatchError(`${what}: the manifest does not match its digest ${expected} (got ${actual})`);
+        throw new DigestMismatchError(`${what}: the manifest does not match its digest ${expected} (got ${actual})`);
     }
     return actual;
 }
 function tooLarge(what, size) {
-    return new errors_RegistryError(413, 'MANIFEST_TOO_LARGE', `${what}: the manifest is ${size} bytes, over the ${maxManifestBytes}-byte limit`);
+    return new RegistryError(413, 'MANIFEST_TOO_LARGE', `${what}: the manifest is ${size} bytes, over the ${maxManifestBytes}-byte limit`);
 }
 
 ;// CONCATENATED MODULE: ./src/registry/types.ts
@@ -69699,7 +69753,7 @@ async function referrersFromTagSchema(client, repository, digest) {
         return isIndex(manifest) ? manifest.manifests : [];
     }
     catch (error) {
-        if (error instanceof errors_RegistryError && error.notFound)
+        if (error instanceof RegistryError && error.notFound)
             return [];
         throw error;
     }
@@ -69813,7 +69867,7 @@ async function inspectManifest(repository, reference, platform, { client, metada
     const referrers = await listReferrers(client, repository, descriptor.digest);
     const acr = metadata
         ? await optional(log, `ACR properties of ${repository}:${reference}`, async () => ({
-            tag: digest_isDigest(reference) ? undefined : await metadata.getTag(repository, reference),
+            tag: isDigest(reference) ? undefined : await metadata.getTag(repository, reference),
             manifest: await metadata.getManifest(repository, descriptor.digest)
         }))
         : undefined;
@@ -69955,20 +70009,2216 @@ function matchesPlatform(candidate, wanted) {
         (wanted.variant === undefined || candidate.variant === wanted.variant));
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/registry/blobs.ts
+// Blobs: check, stream down (digest-checked), and upload. An upload is one
+// POST and one streamed PUT, the fewest write operations ACR counts against
+// its throttle; chunked PATCHes with large chunks serve registries or proxies
+// that refuse a monolithic PUT. Nothing here holds a whole blob in memory.
+
+
+
+
+// Chunks this large keep a 1 GiB layer to 17 write operations.
+const defaultChunkSize = 64 * 1024 * 1024;
+// A PUT with a body that a registry or proxy will not take in one piece.
+const monolithicRefused = new Set([405, 411, 413, 501]);
+function blobPath(repository, digest) {
+    return `/v2/${repository}/blobs/${digest}`;
+}
+/** The blob's size, or undefined when the repository does not have it. */
+async function headBlob(client, repository, digest) {
+    const response = await client.request({
+        method: 'HEAD',
+        path: blobPath(repository, digest),
+        scopes: [scopes_repositoryScope(repository, 'pull')]
+    });
+    await response.discard();
+    if (response.status === 404)
+        return undefined;
+    if (response.status !== 200) {
+        throw new RegistryError(response.status, undefined, `checking blob ${repository}@${digest}: ${response.status}`);
+    }
+    return Number(response.header('content-length') ?? NaN);
+}
+/**
+ * A stream of the blob's bytes that fails unless they match the digest (and
+ * size, when given). ACR answers with a 307 to its storage, which the
+ * transport follows without the registry's Authorization header.
+ */
+async function openBlob(client, repository, digest, size) {
+    const response = await client.request({
+        method: 'GET',
+        path: blobPath(repository, digest),
+        scopes: [repositoryScope(repository, 'pull')]
+    });
+    if (response.status !== 200)
+        throw await registryError(response, `reading blob ${repository}@${digest}`);
+    const verifier = new DigestVerifier(digest, size);
+    pipeline(response.body, verifier, () => undefined);
+    return verifier;
+}
+/**
+ * Uploads a blob whose digest is known, unless the repository has it. A failed
+ * session is not patched up: the whole upload starts again from the source in
+ * a new session, through the transport's one retry loop, since a registry may
+ * have kept part of a stream that broke.
+ */
+async function uploadBlob(client, repository, blob, options = {}) {
+    if ((await headBlob(client, repository, blob.digest)) !== undefined)
+        return 'exists';
+    return client.retrying('PUT', uploadsPath(repository), () => uploadOnce(client, repository, blob, options));
+}
+async function uploadOnce(client, repository, blob, options) {
+    const session = await startUpload(client, repository, blob.digest, options.mountFrom);
+    if (session === 'mounted')
+        return 'mounted';
+    if (options.chunkSize === undefined) {
+        const response = await putWhole(client, repository, session, blob);
+        if (!monolithicRefused.has(response.status)) {
+            await finishedUpload(response, repository, blob.digest);
+            return 'uploaded';
+        }
+        await response.discard();
+    }
+    // The refused session may be spent: chunks go into a new one.
+    const fresh = options.chunkSize === undefined ? await startUpload(client, repository, blob.digest) : session;
+    if (fresh === 'mounted')
+        return 'mounted';
+    await putChunks(client, repository, fresh, blob, options.chunkSize ?? defaultChunkSize);
+    return 'uploaded';
+}
+function uploadsPath(repository) {
+    return `/v2/${repository}/blobs/uploads/`;
+}
+/** Opens an upload session (or mounts the blob from `mountFrom`); one attempt. */
+async function startUpload(client, repository, digest, mountFrom) {
+    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
+    let path = uploadsPath(repository);
+    if (digest !== undefined && mountFrom !== undefined && mountFrom !== repository) {
+        path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`;
+        scopes.push(scopes_repositoryScope(mountFrom, 'pull'));
+    }
+    const response = await client.request({
+        method: 'POST',
+        path,
+        scopes,
+        headers: { 'content-length': '0' },
+        retry: false
+    });
+    if (response.status === 201) {
+        await response.discard();
+        return 'mounted';
+    }
+    if (response.status !== 202)
+        throw await errors_registryError(response, `starting an upload to ${repository}`);
+    await response.discard();
+    return uploadLocation(response, repository);
+}
+function putWhole(client, repository, location, blob) {
+    const url = new URL(location);
+    url.searchParams.set('digest', blob.digest);
+    return client.request({
+        method: 'PUT',
+        path: url,
+        scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+        body: () => blob.open(),
+        retry: false
+    });
+}
+async function putChunks(client, repository, start, blob, chunkSize) {
+    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
+    let location = start;
+    for (let offset = 0; offset < blob.size; offset += chunkSize) {
+        const end = Math.min(offset + chunkSize, blob.size) - 1;
+        const response = await client.request({
+            method: 'PATCH',
+            path: location,
+            scopes,
+            headers: {
+                'content-type': 'application/octet-stream',
+                'content-length': String(end - offset + 1),
+                'content-range': `${offset}-${end}`
+            },
+            body: () => blob.open({ start: offset, end }),
+            retry: false
+        });
+        if (response.status !== 202) {
+            throw await errors_registryError(response, `uploading bytes ${offset}-${end} of ${blob.digest} to ${repository}`);
+        }
+        await response.discard();
+        location = uploadLocation(response, repository);
+    }
+    const url = new URL(location);
+    url.searchParams.set('digest', blob.digest);
+    const response = await client.request({
+        method: 'PUT',
+        path: url,
+        scopes,
+        headers: { 'content-length': '0' },
+        retry: false
+    });
+    await finishedUpload(response, repository, blob.digest);
+}
+/** Checks the registry's answer to the PUT that closes a session. */
+async function finishedUpload(response, repository, digest) {
+    if (response.status !== 201 && response.status !== 204) {
+        throw await errors_registryError(response, `uploading ${digest} to ${repository}`);
+    }
+    await response.discard();
+    const stored = response.header('docker-content-digest');
+    if (stored !== undefined && stored !== digest) {
+        throw new DigestMismatchError(`the registry stored ${stored} for the blob ${digest} of ${repository}`);
+    }
+}
+// Location may be relative (ACR) or absolute (distribution behind a proxy).
+function uploadLocation(response, repository) {
+    const location = response.header('location');
+    if (!location) {
+        throw new RegistryError(response.status, undefined, `the upload to ${repository} did not say where to send the data (no Location header)`);
+    }
+    return new URL(location, response.url);
+}
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+// Progress lines for long transfers: every few seconds, bytes done of the
+// total, percent and speed. Quiet for transfers that end before the first line.
+class TransferProgress {
+    options;
+    done = 0;
+    started;
+    timer;
+    now;
+    constructor(options) {
+        this.options = options;
+        this.now = options.now ?? Date.now;
+        this.started = this.now();
+        this.timer = setInterval(() => this.print(), options.intervalMs ?? 5000);
+        this.timer.unref();
+    }
+    /** More bytes are done (sent, or found already there). */
+    add(bytes) {
+        this.done += bytes;
+    }
+    /** The total grew: a packed folder's size is known only once it is packed. */
+    grow(bytes) {
+        this.options.total += bytes;
+    }
+    stop() {
+        clearInterval(this.timer);
+    }
+    print() {
+        const { total, label, log } = this.options;
+        const seconds = Math.max((this.now() - this.started) / 1000, 0.001);
+        const percent = total > 0 ? Math.min(100, Math.floor((this.done / total) * 100)) : 100;
+        log.info(`${label}: ${formatBytes(this.done)} of ${formatBytes(total)} (${percent}%), ${formatRate(this.done, seconds)}`);
+    }
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+/** Decimal megabytes a second, as network speeds are quoted. */
+function formatRate(bytes, seconds) {
+    return `${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`;
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/artifact-manifest.ts
+// The manifest of a files push, serialised the same way every time: fixed key
+// order, annotations sorted, no whitespace. The same content gives the same
+// bytes and so the same digest.
+
+function artifactManifest(parts) {
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: mediaTypes.ociManifest,
+        artifactType: parts.artifactType,
+        config: descriptor(parts.config),
+        layers: parts.layers.map(descriptor),
+        ...(parts.subject ? { subject: descriptor(parts.subject) } : {}),
+        ...(Object.keys(parts.annotations).length > 0 ? { annotations: sorted(parts.annotations) } : {})
+    };
+    return Buffer.from(JSON.stringify(manifest));
+}
+function descriptor(d) {
+    return {
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+        ...(d.annotations && Object.keys(d.annotations).length > 0
+            ? { annotations: sorted(d.annotations) }
+            : {})
+    };
+}
+function sorted(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./src/content/file-glob.ts
+// Paths and globs relative to a base folder, as the `files` input gives them.
+// `*` and `?` stay within one path segment, `**` spans any number of them.
+// Globs match regular files (a link to one counts); a folder is pushed by
+// naming it. Nothing may lead outside the base folder.
+
+
+class FilesError extends Error {
+    name = 'FilesError';
+}
+const globCharacters = /[*?]/;
+function isGlob(pattern) {
+    return globCharacters.test(pattern);
+}
+/** Compiles a glob over `/`-separated relative paths into an anchored expression. */
+function compileFileGlob(glob) {
+    const segments = glob.split('/');
+    let source = '';
+    segments.forEach((segment, i) => {
+        const last = i === segments.length - 1;
+        if (segment === '**') {
+            source += last ? '.*' : '(?:[^/]*/)*';
+            return;
+        }
+        source +=
+            segment
+                .split('')
+                .map(c => c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
+                .join('') + (last ? '' : '/');
+    });
+    return new RegExp(`^${source}$`);
+}
+/**
+ * Resolves every line of `files` against `base`, in the order given, each
+ * path once. A glob that matches nothing, a path that does not exist, and a
+ * path outside `base` are errors that name the line.
+ */
+async function findFiles(base, lines) {
+    const found = new Map();
+    let listing;
+    for (const line of lines) {
+        const pattern = line.replace(/\\/g, '/').replace(/^\.\//, '');
+        if ((0,external_node_path_.isAbsolute)(line) || pattern.split('/').includes('..')) {
+            throw new FilesError(`${JSON.stringify(line)} leads outside path: give paths relative to it, without ..`);
+        }
+        if (!isGlob(pattern)) {
+            const entry = await describe(base, pattern.replace(/\/+$/, ''));
+            if (entry === undefined) {
+                throw new FilesError(`${JSON.stringify(line)} does not exist under ${base}`);
+            }
+            found.set(entry.title, entry);
+            continue;
+        }
+        listing ??= await listFiles(base);
+        const regex = compileFileGlob(pattern);
+        const matches = listing.filter(title => regex.test(title));
+        if (matches.length === 0) {
+            throw new FilesError(`${JSON.stringify(line)} matches no file under ${base}`);
+        }
+        for (const title of matches) {
+            const entry = await describe(base, title);
+            if (entry !== undefined && entry.kind === 'file')
+                found.set(title, entry);
+        }
+    }
+    return [...found.values()];
+}
+async function describe(base, title) {
+    const path = (0,external_node_path_.join)(base, ...title.split('/'));
+    const rel = (0,external_node_path_.relative)(base, path);
+    if (rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    try {
+        const info = await (0,promises_.stat)(path);
+        if (!info.isFile() && !info.isDirectory()) {
+            throw new FilesError(`${title} is neither a file nor a folder`);
+        }
+        return {
+            path,
+            title: rel.split(external_node_path_.sep).join('/') || '.',
+            kind: info.isDirectory() ? 'folder' : 'file',
+            size: info.isFile() ? info.size : 0,
+            mode: info.mode
+        };
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+// Every regular file (or link to one) below base, sorted, as `/`-separated titles.
+// Links to folders are not followed, so a link loop cannot trap the walk.
+async function listFiles(base) {
+    const titles = [];
+    const walk = async (folder, prefix) => {
+        for (const entry of await (0,promises_.readdir)(folder, { withFileTypes: true })) {
+            const title = prefix + entry.name;
+            const full = (0,external_node_path_.join)(folder, entry.name);
+            if (entry.isDirectory())
+                await walk(full, `${title}/`);
+            else if (entry.isFile())
+                titles.push(title);
+            else if (entry.isSymbolicLink() && (await (0,promises_.stat)(full).catch(() => undefined))?.isFile()) {
+                titles.push(title);
+            }
+        }
+    };
+    await (0,promises_.lstat)(base);
+    await walk(base, '');
+    return titles.sort();
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/files-plan.ts
+// What a push of `files` will send, worked out from the disk alone before any
+// request: every layer with its title, the config, the manifest's artifact
+// type and annotations. Bad paths fail here, as input errors.
+
+
+
+
+
+
+
+const files_plan_titleAnnotation = 'org.opencontainers.image.title';
+/** What oras writes when an artifact names no type of its own. */
+const defaultArtifactType = 'application/vnd.unknown.artifact.v1';
+const fileMediaType = 'application/octet-stream';
+const emptyConfig = Buffer.from('{}');
+async function planFiles(inputs, env) {
+    const base = (0,external_node_path_.resolve)(inputs.path);
+    const info = await (0,promises_.stat)(base).catch(() => undefined);
+    if (!info?.isDirectory())
+        throw new InputError('path', `${base} is not a folder`);
+    let found;
+    try {
+        found = await findFiles(base, inputs.files);
+    }
+    catch (error) {
+        if (error instanceof FilesError)
+            throw new InputError('files', error.message);
+        throw error;
+    }
+    const layers = found.map(entry => entry.kind === 'file'
+        ? { kind: 'file', path: entry.path, title: entry.title, size: entry.size }
+        : {
+            kind: 'folder',
+            path: entry.path,
+            title: entry.title === '.' ? (0,external_node_path_.basename)(base) : entry.title
+        });
+    const config = await readConfig(inputs.config, base);
+    return {
+        layers,
+        config,
+        artifactType: inputs.artifactType ??
+            (config.mediaType === mediaTypes.ociEmpty ? defaultArtifactType : config.mediaType),
+        annotations: { ...workflowAnnotations(env), ...inputs.annotations }
+    };
+}
+// `file` or `file:media/type`, as oras takes it; a config is small JSON, read whole.
+async function readConfig(value, base) {
+    if (value === undefined) {
+        return { mediaType: mediaTypes.ociEmpty, bytes: emptyConfig, digest: sha256Digest(emptyConfig) };
+    }
+    const typed = /^(.+):([A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*)$/.exec(value);
+    const file = typed?.[1] ?? value;
+    const path = (0,external_node_path_.isAbsolute)(file) ? file : (0,external_node_path_.resolve)(base, file);
+    const size = (await (0,promises_.stat)(path).catch(() => undefined))?.size;
+    if (size === undefined)
+        throw new InputError('config', `${path} does not exist`);
+    if (size > maxManifestBytes) {
+        throw new InputError('config', `${path} is ${size} bytes; a config may be at most 4 MiB`);
+    }
+    const bytes = await (0,promises_.readFile)(path);
+    return { mediaType: typed?.[2] ?? mediaTypes.ociConfig, bytes, digest: sha256Digest(bytes) };
+}
+// Where the content came from, when a workflow runs. Both stay the same for the
+// same commit, so an unchanged push keeps its digest; a time would not.
+function workflowAnnotations(env) {
+    const annotations = {};
+    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+        annotations['org.opencontainers.image.source'] =
+            `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
+    }
+    if (env.GITHUB_SHA)
+        annotations['org.opencontainers.image.revision'] = env.GITHUB_SHA;
+    return annotations;
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./src/content/gzip.ts
+// Reproducible gzip: the same bytes in give the same bytes out on every run.
+// zlib already writes MTIME 0 and no file name; the OS byte is the one field
+// that differs by platform (3 on Unix, 10 on Windows builds of zlib), so it is
+// set to 3 everywhere. The level is fixed too: the digest depends on it.
+// Deflate output can still differ between zlib versions, so a layer's digest
+// is stable for one Node major, which is one action release.
+
+
+
+
+
+const gzipLevel = 6;
+const osByteOffset = 9;
+const unixOs = 3;
+/** The stages of a gzip with a fixed level and header, to put in a pipeline in this order. */
+function reproducibleGzip() {
+    let seen = 0;
+    const fixHeader = new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            if (seen <= osByteOffset && seen + chunk.length > osByteOffset) {
+                chunk = Buffer.from(chunk);
+                chunk[osByteOffset - seen] = unixOs;
+            }
+            seen += chunk.length;
+            callback(null, chunk);
+        }
+    });
+    return [(0,external_node_zlib_.createGzip)({ level: gzipLevel, strategy: external_node_zlib_.constants.Z_DEFAULT_STRATEGY }), fixHeader];
+}
+/**
+ * Compresses `input` into the file `destination`, hashing both sides on the
+ * way: one pass, memory independent of size. The caller owns the file (a
+ * temporary folder it removes) and deletes it on failure.
+ */
+async function gzipToFile(input, destination) {
+    const before = new HashingCounter();
+    const after = new HashingCounter();
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(input, before, ...reproducibleGzip(), after, (0,external_node_fs_.createWriteStream)(destination));
+    return {
+        digest: after.digest(),
+        size: after.bytes,
+        uncompressedDigest: before.digest(),
+        uncompressedSize: before.bytes
+    };
+}
+/** Passes bytes through, counting and hashing them with sha256. */
+class HashingCounter extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    digest() {
+        return `sha256:${this.hash.digest('hex')}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/content/oci-layout.ts
+// Reads an OCI image layout (image-spec image-layout.md): `oci-layout`,
+// `index.json`, and content under `blobs/<algorithm>/<hex>`. The result is
+// also the shape a docker save archive is converted into: blobs and
+// manifests by digest, in the order a push needs them.
+
+
+/** The image can't be read from what the user gave; the message names the path and the fault. */
+class ImageSourceError extends Error {
+    name = 'ImageSourceError';
+}
+// The limit registries put on manifests; a bigger one is refused unread.
+const oci_layout_maxManifestBytes = 4 * 1024 * 1024;
+const refNameKey = 'org.opencontainers.image.ref.name';
+// What containerd and Docker 25+ write beside the ref name: the full image name.
+const imageNameKey = 'io.containerd.image.name';
+function blobName(digest) {
+    const [algorithm, hex] = digest.split(':', 2);
+    return `blobs/${algorithm}/${hex}`;
+}
+/**
+ * The image (or index) that `index.json` names, with everything under it.
+ * `ref` chooses by `org.opencontainers.image.ref.name` when the layout holds
+ * several different images; with one it is not needed and not consulted.
+ */
+async function readOciLayout(files, kind, ref) {
+    const fail = (what) => {
+        throw new ImageSourceError(`${files.location}: ${what}`);
+    };
+    const marker = await readJson(files, 'oci-layout', 64 * 1024, fail);
+    if (typeof marker.imageLayoutVersion !== 'string') {
+        fail('the oci-layout file has no imageLayoutVersion: not an OCI image layout');
+    }
+    const index = await readJson(files, 'index.json', oci_layout_maxManifestBytes, fail);
+    if (!Array.isArray(index.manifests))
+        fail('index.json has no manifests list');
+    const entries = index.manifests.map(entry => checkDescriptor(entry, 'index.json', fail));
+    const walker = new LayoutWalker(files, fail);
+    await walker.manifest(pickRoot(entries, ref, fail), 'index.json');
+    const root = walker.manifests.at(-1) ?? fail('index.json names no manifest');
+    return { blobs: [...walker.blobs.values()], manifests: walker.manifests, root, kind };
+}
+function pickRoot(entries, ref, fail) {
+    const first = entries[0] ?? fail('index.json lists no manifests');
+    if (new Set(entries.map(entry => entry.digest)).size === 1)
+        return first;
+    const names = entries.map(entry => entryName(entry)).join(', ');
+    if (ref === undefined) {
+        return fail(`index.json lists ${entries.length} images (${names}): say which one to push`);
+    }
+    const matching = entries.filter(entry => entry.annotations?.[refNameKey] === ref || entry.annotations?.[imageNameKey] === ref);
+    const digests = new Set(matching.map(entry => entry.digest));
+    if (digests.size === 1)
+        return matching[0];
+    return fail(digests.size === 0
+        ? `index.json names no image ${ref}; it has ${names}`
+        : `index.json has ${digests.size} different images named ${ref}`);
+}
+function entryName(entry) {
+    return entry.annotations?.[refNameKey] ?? entry.annotations?.[imageNameKey] ?? entry.digest;
+}
+// Walks depth first and records a manifest after everything under it, which
+// is the order a registry accepts them in.
+class LayoutWalker {
+    files;
+    fail;
+    manifests = [];
+    blobs = new Map();
+    seen = new Set();
+    constructor(files, fail) {
+        this.files = files;
+        this.fail = fail;
+    }
+    async manifest(descriptor, from) {
+        if (this.seen.has(descriptor.digest))
+            return;
+        this.seen.add(descriptor.digest);
+        const bytes = await this.readManifest(descriptor, from);
+        const parsed = parseObject(bytes) ?? this.fail(`manifest ${descriptor.digest} is not JSON`);
+        const where = `manifest ${descriptor.digest}`;
+        const declared = typeof parsed.mediaType === 'string' ? parsed.mediaType : undefined;
+        let mediaType;
+        if (Array.isArray(parsed.manifests)) {
+            for (const child of parsed.manifests) {
+                await this.manifest(checkDescriptor(child, where, this.fail), where);
+            }
+            mediaType = declared ?? descriptor.mediaType ?? mediaTypes.ociIndex;
+        }
+        else if (Array.isArray(parsed.layers) && parsed.config !== undefined) {
+            for (const entry of [parsed.config, ...parsed.layers]) {
+                await this.blob(checkDescriptor(entry, where, this.fail), where);
+            }
+            mediaType = declared ?? descriptor.mediaType ?? mediaTypes.ociManifest;
+        }
+        else {
+            return this.fail(`${where} is neither an image manifest nor an index`);
+        }
+        this.manifests.push({ digest: descriptor.digest, mediaType, bytes });
+    }
+    async readManifest(descriptor, from) {
+        const { digest, size } = descriptor;
+        if (size > oci_layout_maxManifestBytes) {
+            this.fail(`manifest ${digest} is ${size} bytes, over the ${oci_layout_maxManifestBytes}-byte limit`);
+        }
+        const name = blobName(digest);
+        const actual = await this.files.size(name);
+        if (actual === undefined)
+            this.fail(`the manifest ${digest} that ${from} lists is missing`);
+        if (actual !== size)
+            this.fail(`${name} is ${actual} bytes, but ${from} says ${size}`);
+        const bytes = await this.files.read(name, oci_layout_maxManifestBytes);
+        const got = digestLike(digest, bytes);
+        if (got !== digest)
+            this.fail(`the manifest ${digest} (${name}) does not match its digest: its content is ${got}`);
+        return bytes;
+    }
+    // Blobs are not hashed here: the registry checks every digest on upload.
+    async blob(descriptor, from) {
+        const { digest, size, mediaType } = descriptor;
+        if (this.blobs.has(digest))
+            return;
+        const name = blobName(digest);
+        const actual = await this.files.size(name);
+        if (actual === undefined) {
+            // Foreign layers live at their URLs; layouts may leave them out.
+            if (descriptor.urls !== undefined && descriptor.urls.length > 0)
+                return;
+            this.fail(`the blob ${digest} that ${from} lists is missing`);
+        }
+        if (actual !== size)
+            this.fail(`${name} is ${actual} bytes, but ${from} says ${size}`);
+        const files = this.files;
+        this.blobs.set(digest, {
+            digest,
+            size,
+            mediaType: mediaType ?? 'application/octet-stream',
+            open: range => files.open(name, range)
+        });
+    }
+}
+function checkDescriptor(value, where, fail) {
+    const entry = value;
+    if (typeof entry !== 'object' ||
+        entry === null ||
+        typeof entry.digest !== 'string' ||
+        !isDigest(entry.digest) ||
+        !Number.isSafeInteger(entry.size) ||
+        entry.size < 0 ||
+        (entry.mediaType !== undefined && typeof entry.mediaType !== 'string')) {
+        return fail(`${where} has an invalid descriptor: ${JSON.stringify(value)?.slice(0, 200)}`);
+    }
+    return entry;
+}
+async function readJson(files, name, maxBytes, fail) {
+    const size = await files.size(name);
+    if (size === undefined)
+        fail(`${name} is missing`);
+    if (size > maxBytes)
+        fail(`${name} is over ${maxBytes} bytes`);
+    return parseObject(await files.read(name, maxBytes)) ?? fail(`${name} is not a JSON object`);
+}
+function parseObject(bytes) {
+    try {
+        const value = JSON.parse(bytes.toString('utf8'));
+        return typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? value
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/content/tar-index.ts
+// An index of a tar archive's members, built from the headers alone: the
+// bytes of a member are then read straight out of the archive, so an image
+// tar is never unpacked. Understands ustar (with its name prefix), PAX
+// extended headers (`x`, and `g` for all members that follow) and GNU long
+// names (`L`, `K`). Later members of the same name replace earlier ones, as
+// they do when tar extracts.
+
+
+
+
+const block = 512;
+// PAX records and GNU long names are a few hundred bytes; more is not a tar we can trust.
+const maxMetadataBytes = 1024 * 1024;
+const maxLinkHops = 16;
+class TarFormatError extends Error {
+    name = 'TarFormatError';
+}
+/** `./a//b/` and `/a/b` are both `a/b`; undefined for names that climb out of the archive. */
+function normaliseEntryName(name) {
+    const normal = external_node_path_.posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
+    if (normal === '..' || normal.startsWith('../'))
+        return undefined;
+    return normal === '.' ? '' : normal;
+}
+class TarIndex {
+    file;
+    members;
+    location;
+    constructor(
+    /** The archive on disk. */
+    file, members, 
+    /** What to call it in messages (the user's path, when `file` is a decompressed copy). */
+    location = file) {
+        this.file = file;
+        this.members = members;
+        this.location = location;
+    }
+    /** The regular file at `name`, following links inside the archive. */
+    entry(name) {
+        let current = normaliseEntryName(name);
+        for (let hop = 0; current !== undefined && hop <= maxLinkHops; hop++) {
+            const member = this.members.get(current);
+            if (member === undefined)
+                return undefined;
+            if (member.kind === 'file')
+                return { offset: member.offset, size: member.size };
+            // A hard link names another member; a symbolic link is relative to its own folder.
+            current =
+                member.kind === 'hardlink'
+                    ? normaliseEntryName(member.target)
+                    : member.target.startsWith('/')
+                        ? undefined
+                        : normaliseEntryName(external_node_path_.posix.join(external_node_path_.posix.dirname(current), member.target));
+        }
+        return undefined;
+    }
+    async size(name) {
+        return this.entry(name)?.size;
+    }
+    /** A stream of the member's bytes from `start` to `end` (inclusive), all of them by default. */
+    open(name, range) {
+        const found = this.entry(name);
+        if (found === undefined)
+            throw new TarFormatError(`${this.location} has no file ${name}`);
+        const start = range?.start ?? 0;
+        const end = range?.end ?? found.size - 1;
+        if (start < 0 || end >= found.size || start > end + 1) {
+            throw new RangeError(`bytes ${start}-${end} are outside ${name} (${found.size} bytes)`);
+        }
+        if (start > end)
+            return external_node_stream_.Readable.from([]);
+        return (0,external_node_fs_.createReadStream)(this.file, {
+            start: found.offset + start,
+            end: found.offset + end
+        });
+    }
+    /** The member's bytes, for small files such as manifests; refuses more than `maxBytes`. */
+    async read(name, maxBytes) {
+        const found = this.entry(name);
+        if (found === undefined)
+            throw new TarFormatError(`${this.location} has no file ${name}`);
+        if (found.size > maxBytes) {
+            throw new TarFormatError(`${name} in ${this.location} is over ${maxBytes} bytes`);
+        }
+        const handle = await (0,promises_.open)(this.file, 'r');
+        try {
+            return await readExactly(handle, found.offset, found.size);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+}
+/**
+ * Reads every header of the tar at `file` once (never the members' data) and
+ * indexes them. `location` names the archive in messages.
+ */
+async function indexTar(file, location = file) {
+    const handle = await (0,promises_.open)(file, 'r');
+    try {
+        const { size: total } = await handle.stat();
+        const members = new Map();
+        let global = {};
+        let local = {};
+        for (let position = 0; position + block <= total;) {
+            const header = await readExactly(handle, position, block);
+            if (header.every(byte => byte === 0))
+                break;
+            if (!checksumMatches(header)) {
+                throw new TarFormatError(position === 0
+                    ? `${location} is not a tar archive`
+                    : `${location} has a damaged tar header at byte ${position}`);
+            }
+            const type = String.fromCharCode(header[156] ?? 0);
+            const extension = type === 'x' || type === 'g' || type === 'L' || type === 'K';
+            const fields = { ...global, ...local };
+            const size = (extension ? undefined : fields.size) ?? headerSize(header, location, position);
+            const dataStart = position + block;
+            if (dataStart + size > total)
+                throw new TarFormatError(`${location} is truncated`);
+            position = dataStart + Math.ceil(size / block) * block;
+            if (extension) {
+                if (size > maxMetadataBytes) {
+                    throw new TarFormatError(`${location} has a ${size}-byte tar extension header`);
+                }
+                const data = await readExactly(handle, dataStart, size);
+                if (type === 'x')
+                    local = { ...local, ...parsePax(data, location) };
+                else if (type === 'g')
+                    global = { ...global, ...parsePax(data, location) };
+                else if (type === 'L')
+                    local = { ...local, path: cString(data) };
+                else
+                    local = { ...local, linkpath: cString(data) };
+                continue;
+            }
+            local = {};
+            const name = normaliseEntryName(fields.path ?? headerName(header));
+            if (name === undefined || name === '')
+                continue;
+            const target = fields.linkpath ?? cString(header.subarray(157, 257));
+            if (type === '0' || type === '\0' || type === '7') {
+                members.set(name, { kind: 'file', offset: dataStart, size });
+            }
+            else if (type === '1') {
+                members.set(name, { kind: 'hardlink', target });
+            }
+            else if (type === '2') {
+                members.set(name, { kind: 'symlink', target });
+            }
+            else {
+                // Folders, devices and the like hold no bytes anyone reads from an image archive.
+                members.delete(name);
+            }
+        }
+        return new TarIndex(file, members, location);
+    }
+    finally {
+        await handle.close();
+    }
+}
+// Records are `<length> <key>=<value>\n`, the length in bytes counting the whole record.
+function parsePax(data, path) {
+    const fields = {};
+    for (let at = 0; at < data.length;) {
+        const space = data.indexOf(0x20, at);
+        const length = Number(data.subarray(at, space).toString('ascii'));
+        if (space < 0 ||
+            !Number.isInteger(length) ||
+            length <= space - at ||
+            at + length > data.length) {
+            throw new TarFormatError(`${path} has a malformed PAX header`);
+        }
+        const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+        at += length;
+        const equals = record.indexOf('=');
+        const key = record.slice(0, equals);
+        const value = record.slice(equals + 1);
+        if (key === 'path')
+            fields.path = value;
+        else if (key === 'linkpath')
+            fields.linkpath = value;
+        else if (key === 'size' && /^\d+$/.test(value))
+            fields.size = Number(value);
+    }
+    return fields;
+}
+function headerName(header) {
+    const name = cString(header.subarray(0, 100));
+    // Only POSIX ustar has a prefix field; GNU tar keeps other data at that place.
+    const posixUstar = header.subarray(257, 263).toString('latin1') === 'ustar\0';
+    const prefix = posixUstar ? cString(header.subarray(345, 500)) : '';
+    return prefix === '' ? name : `${prefix}/${name}`;
+}
+function headerSize(header, path, position) {
+    const field = header.subarray(124, 136);
+    const first = field[0] ?? 0;
+    if (first & 0x80) {
+        // GNU base-256 for members of 8 GiB and more: big-endian after the marker bit.
+        let value = first & 0x7f;
+        for (const byte of field.subarray(1))
+            value = value * 256 + byte;
+        if (!Number.isSafeInteger(value))
+            throw new TarFormatError(`${path}: member too large`);
+        return value;
+    }
+    const octal = octalNumber(field);
+    if (octal === undefined) {
+        throw new TarFormatError(`${path} has a bad size field in the header at byte ${position}`);
+    }
+    return octal;
+}
+function checksumMatches(header) {
+    let sum = 0;
+    for (let i = 0; i < block; i++)
+        sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+    return octalNumber(header.subarray(148, 156)) === sum;
+}
+function octalNumber(field) {
+    const text = cString(field).trim();
+    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : text === '' ? 0 : undefined;
+}
+function cString(bytes) {
+    const end = bytes.indexOf(0);
+    return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8');
+}
+async function readExactly(handle, position, length) {
+    const buffer = Buffer.alloc(length);
+    for (let filled = 0; filled < length;) {
+        const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+        if (bytesRead === 0)
+            throw new TarFormatError(`unexpected end of file at byte ${position}`);
+        filled += bytesRead;
+    }
+    return buffer;
+}
+
+;// CONCATENATED MODULE: ./src/content/docker-archive.ts
+// Reads a classic `docker save` archive: `manifest.json` lists each image's
+// config (`<hex>.json`) and its layers (`<id>/layer.tar`, uncompressed). A
+// registry wants a manifest and compressed layers, so this builds a Docker
+// v2 schema 2 manifest and gzips each layer reproducibly into a work folder:
+// the same archive gives the same digests on every run. The config stays
+// byte for byte, so the image ID (the config's digest) does not change.
+
+
+
+
+
+
+
+
+
+
+// Image configs are a few kilobytes; even long histories stay far below this.
+const maxConfigBytes = 4 * 1024 * 1024;
+/**
+ * The image that `manifest.json` lists, as a v2 manifest with gzip layers
+ * written under `workDir`. `ref` (`name:tag` or just the tag) chooses among
+ * several images; with one it is not needed and not consulted.
+ */
+async function readDockerArchive(files, workDir, ref) {
+    const fail = (what) => {
+        throw new ImageSourceError(`${files.location}: ${what}`);
+    };
+    const image = pickImage(await readImages(files, fail), ref, fail);
+    const configName = memberName(image.Config, fail);
+    const configSize = (await files.size(configName)) ?? fail(`the config ${configName} is missing`);
+    if (configSize > maxConfigBytes)
+        fail(`the config ${configName} is over ${maxConfigBytes} bytes`);
+    const configBytes = await files.read(configName, maxConfigBytes);
+    const diffIds = readDiffIds(configBytes, configName, fail);
+    if (diffIds.length !== image.Layers.length) {
+        fail(`${configName} has ${diffIds.length} diff_ids for ${image.Layers.length} layers`);
+    }
+    const config = {
+        digest: sha256Digest(configBytes),
+        size: configSize,
+        mediaType: mediaTypes.dockerConfig,
+        open: range => files.open(configName, range)
+    };
+    // One layer file may appear several times (Docker links repeated layers); compress it once.
+    const byName = new Map();
+    const layers = [];
+    for (const [i, layerPath] of image.Layers.entries()) {
+        const name = memberName(layerPath, fail);
+        let layer = byName.get(name);
+        if (layer === undefined) {
+            layer = await compressedLayer(files, name, (0,external_node_path_.join)(workDir, `layer-${byName.size}.tar.gz`), fail);
+            byName.set(name, layer);
+        }
+        if (layer.diffId !== diffIds[i]) {
+            fail(`layer ${name} has the content ${layer.diffId}, but the config's diff_ids[${i}] is ${diffIds[i]}`);
+        }
+        layers.push(layer.blob);
+    }
+    const bytes = Buffer.from(manifestJson(config, layers), 'utf8');
+    const root = { digest: sha256Digest(bytes), mediaType: mediaTypes.dockerManifest, bytes };
+    const blobs = new Map([config, ...layers].map(blob => [blob.digest, blob]));
+    return { blobs: [...blobs.values()], manifests: [root], root, kind: 'docker save (classic)' };
+}
+// Keys in a fixed order and no whitespace: the manifest digest is the same on every run.
+function manifestJson(config, layers) {
+    const descriptor = (blob) => ({
+        mediaType: blob.mediaType,
+        size: blob.size,
+        digest: blob.digest
+    });
+    return JSON.stringify({
+        schemaVersion: 2,
+        mediaType: mediaTypes.dockerManifest,
+        config: descriptor(config),
+        layers: layers.map(descriptor)
+    });
+}
+async function readImages(files, fail) {
+    const size = (await files.size('manifest.json')) ?? fail('manifest.json is missing');
+    if (size > oci_layout_maxManifestBytes)
+        fail(`manifest.json is over ${oci_layout_maxManifestBytes} bytes`);
+    const parsed = parseJson(await files.read('manifest.json', oci_layout_maxManifestBytes));
+    if (!Array.isArray(parsed) || parsed.length === 0) {
+        return fail('manifest.json is not a list of images');
+    }
+    return parsed.map((entry, i) => {
+        if (typeof entry?.Config !== 'string' ||
+            !Array.isArray(entry.Layers) ||
+            !entry.Layers.every(layer => typeof layer === 'string')) {
+            return fail(`manifest.json entry ${i} lacks Config or Layers`);
+        }
+        const tags = Array.isArray(entry.RepoTags) ? entry.RepoTags : [];
+        return { Config: entry.Config, Layers: entry.Layers, RepoTags: tags.map(String) };
+    });
+}
+function pickImage(images, ref, fail) {
+    if (new Set(images.map(image => image.Config)).size === 1)
+        return images[0];
+    const names = images.map(image => image.RepoTags.join(' ') || image.Config).join(', ');
+    if (ref === undefined) {
+        return fail(`manifest.json lists ${images.length} images (${names}): say which one to push`);
+    }
+    const matching = images.filter(image => image.RepoTags.some(tag => refMatches(tag, ref)));
+    const configs = new Set(matching.map(image => image.Config));
+    if (configs.size === 1)
+        return matching[0];
+    return fail(configs.size === 0
+        ? `manifest.json names no image ${ref}; it has ${names}`
+        : `manifest.json has ${configs.size} different images tagged ${ref}`);
+}
+// `registry/app:v1` answers to itself and to `v1`.
+function refMatches(repoTag, ref) {
+    if (repoTag === ref)
+        return true;
+    const colon = repoTag.lastIndexOf(':');
+    return colon > repoTag.lastIndexOf('/') && repoTag.slice(colon + 1) === ref;
+}
+function readDiffIds(bytes, name, fail) {
+    const config = parseJson(bytes);
+    const diffIds = config?.rootfs?.diff_ids;
+    if (!Array.isArray(diffIds) || !diffIds.every(id => typeof id === 'string')) {
+        return fail(`${name} is not an image config with rootfs.diff_ids`);
+    }
+    return diffIds;
+}
+// A layer Docker saved compressed stays as it is; an uncompressed one is gzipped.
+async function compressedLayer(files, name, destination, fail) {
+    const size = (await files.size(name)) ?? fail(`the layer ${name} is missing`);
+    const mediaType = mediaTypes.dockerLayer;
+    if (size >= 2 && isGzip(await firstBytes(files.open(name, { start: 0, end: 1 })))) {
+        const compressed = new HashingCounter();
+        const uncompressed = new HashingCounter();
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(files.open(name), compressed, (0,external_node_zlib_.createGunzip)(), uncompressed, discard());
+        const digest = compressed.digest();
+        const blob = { digest, size, mediaType, open: (range) => files.open(name, range) };
+        return { blob, diffId: uncompressed.digest() };
+    }
+    const result = await gzipToFile(files.open(name), destination);
+    const blob = {
+        digest: result.digest,
+        size: result.size,
+        mediaType,
+        open: (range) => (0,external_node_fs_.createReadStream)(destination, range)
+    };
+    return { blob, diffId: result.uncompressedDigest };
+}
+/** `name` as a path inside the archive; one that climbs out of it is refused. */
+function memberName(name, fail) {
+    const normal = normaliseEntryName(name);
+    if (normal === undefined || normal === '')
+        return fail(`manifest.json names a bad path ${name}`);
+    return normal;
+}
+function isGzip(head) {
+    return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+async function firstBytes(stream) {
+    const chunks = [];
+    for await (const chunk of stream)
+        chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+function discard() {
+    return new external_node_stream_.Writable({ write: (_chunk, _encoding, callback) => callback() });
+}
+function parseJson(bytes) {
+    try {
+        return JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/content/image-source.ts
+// What `push` with `oci-layout` reads: an OCI image layout folder, a tar of
+// one (gzip-compressed or not), or a `docker save` archive in either of its
+// forms. Tars are indexed once and read in place, never unpacked; a gzip
+// tar is first decompressed to a file, since gzip can't be read at an offset.
+
+
+
+
+
+
+
+
+
+
+async function readImageSource(path, options) {
+    const info = await (0,promises_.stat)(path).catch((error) => {
+        throw new ImageSourceError(error.code === 'ENOENT' ? `${path}: no such file or folder` : `${path}: ${error.message}`);
+    });
+    // A folder of its own, so two reads never share files and a failed one leaves none behind.
+    const workDir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(options.tempDir, 'image-source-'));
+    try {
+        const files = info.isDirectory() ? folderFiles(path) : await archiveFiles(path, workDir);
+        const form = info.isDirectory() ? 'folder' : 'tar';
+        const has = async (name) => (await files.size(name)) !== undefined;
+        const [layout, index, dockerManifest] = await Promise.all(['oci-layout', 'index.json', 'manifest.json'].map(has));
+        // Docker 25+ writes an OCI layout and a classic manifest.json side by side: the layout says more.
+        if (layout && index) {
+            const kind = dockerManifest ? 'docker save (OCI)' : `oci-layout ${form}`;
+            return await readOciLayout(files, kind, options.ref);
+        }
+        if (dockerManifest)
+            return await readDockerArchive(files, workDir, options.ref);
+        throw new ImageSourceError(layout
+            ? `${path}: index.json is missing, so this OCI image layout names no image`
+            : `${path} is neither an OCI image layout (no oci-layout file) nor a docker save archive (no manifest.json)`);
+    }
+    catch (error) {
+        await (0,promises_.rm)(workDir, { recursive: true, force: true });
+        throw asImageSourceError(error, path);
+    }
+}
+async function archiveFiles(path, workDir) {
+    const handle = await (0,promises_.open)(path, 'r');
+    const head = Buffer.alloc(2);
+    try {
+        await handle.read(head, 0, 2, 0);
+    }
+    finally {
+        await handle.close();
+    }
+    if (!isGzip(head))
+        return indexTar(path);
+    const tar = (0,external_node_path_.join)(workDir, 'archive.tar');
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(path), (0,external_node_zlib_.createGunzip)(), (0,external_node_fs_.createWriteStream)(tar));
+    return indexTar(tar, path);
+}
+/** The files of a layout or archive that is already unpacked into a folder. */
+function folderFiles(dir) {
+    const pathOf = (name) => {
+        const normal = normaliseEntryName(name);
+        if (normal === undefined || normal === '') {
+            throw new ImageSourceError(`${dir}: ${name} is not a path inside it`);
+        }
+        return (0,external_node_path_.join)(dir, normal);
+    };
+    return {
+        location: dir,
+        async size(name) {
+            const found = await (0,promises_.stat)(pathOf(name)).catch((error) => {
+                if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+                    return undefined;
+                throw error;
+            });
+            return found?.isFile() ? found.size : undefined;
+        },
+        open(name, range) {
+            if (range !== undefined && range.start > range.end)
+                return external_node_stream_.Readable.from([]);
+            return (0,external_node_fs_.createReadStream)(pathOf(name), range);
+        },
+        async read(name, maxBytes) {
+            const handle = await (0,promises_.open)(pathOf(name), 'r');
+            try {
+                const { size } = await handle.stat();
+                if (size > maxBytes)
+                    throw new ImageSourceError(`${pathOf(name)} is over ${maxBytes} bytes`);
+                const bytes = Buffer.alloc(size);
+                let filled = 0;
+                while (filled < size) {
+                    const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+                    if (bytesRead === 0)
+                        break;
+                    filled += bytesRead;
+                }
+                return bytes.subarray(0, filled);
+            }
+            finally {
+                await handle.close();
+            }
+        }
+    };
+}
+// File system faults and tar damage, told as faults of the user's path.
+function asImageSourceError(error, path) {
+    if (error instanceof ImageSourceError)
+        return error;
+    if (error instanceof TarFormatError)
+        return new ImageSourceError(error.message, { cause: error });
+    const code = error?.code;
+    if (typeof code === 'string') {
+        return new ImageSourceError(`${path}: ${error.message}`, { cause: error });
+    }
+    return error;
+}
+
+;// CONCATENATED MODULE: ./src/operations/pool.ts
+// At most `limit` tasks at once, started in the order given. The first
+// failure stops new starts; the ones under way finish before it is thrown,
+// so nothing is left running behind the caller's back.
+async function inPool(items, limit, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (failure === undefined && next < items.length) {
+            const index = next++;
+            try {
+                results[index] = await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/publish.ts
+// Puts a manifest in place under each tag (or by digest alone), and keeps the
+// referrers of its subject findable on registries without the referrers API.
+// On ACR, tag locks are read first so that a locked tag fails the step before
+// any blob is sent, rather than after.
+
+
+
+
+
+
+/** A tag or repository that ACR will not let this push change. */
+class LockedError extends Error {
+    name = 'LockedError';
+}
+/** Fails with LockedError when ACR says a tag or the repository is write-locked. */
+async function checkWritable(metadata, repository, tags, log) {
+    if (metadata === undefined)
+        return;
+    try {
+        const repo = await metadata.getRepository(repository);
+        if (repo.changeableAttributes?.writeEnabled === false) {
+            throw new LockedError(`${repository} is locked (writeEnabled: false on the repository): lift it with operation: unlock and no tag, then push again`);
+        }
+    }
+    catch (error) {
+        if (!tolerable(error, log, repository))
+            throw error;
+    }
+    for (const tag of tags) {
+        try {
+            const properties = await metadata.getTag(repository, tag);
+            if (properties.changeableAttributes?.writeEnabled === false)
+                throw lockedTag(repository, tag);
+        }
+        catch (error) {
+            if (!tolerable(error, log, `${repository}:${tag}`))
+                throw error;
+        }
+    }
+}
+// A tag or repository that does not exist yet cannot be locked; an identity
+// without metadata_read cannot look, and the PUT's answer still tells.
+function tolerable(error, log, what) {
+    if (error instanceof LockedError)
+        return false;
+    if (error instanceof RegistryError && error.notFound)
+        return true;
+    if (error instanceof RegistryError || error instanceof AuthError) {
+        log.debug(`locks of ${what} not read: ${error.message}`);
+        return true;
+    }
+    return false;
+}
+function lockedTag(repository, tag) {
+    return new LockedError(`tag ${repository}:${tag} is locked (writeEnabled: false): lift it with operation: unlock and tag: ${tag}, then push again`);
+}
+async function publishManifest(client, repository, manifest, tags) {
+    let digest;
+    let subjectIndexed = false;
+    for (const reference of tags.length > 0 ? tags : [undefined]) {
+        try {
+            const written = await writeManifest(client, repository, reference ?? sha256Digest(manifest.bytes), manifest.bytes, manifest.mediaType);
+            digest = written.digest;
+            subjectIndexed ||= written.subjectIndexed;
+        }
+        catch (error) {
+            if (reference !== undefined && error instanceof RegistryError && error.disallowed) {
+                throw lockedTag(repository, reference);
+            }
+            throw error;
+        }
+    }
+    const published = {
+        digest: digest ?? sha256Digest(manifest.bytes),
+        mediaType: manifest.mediaType,
+        size: manifest.bytes.length,
+        tags
+    };
+    if (manifest.subject && !subjectIndexed) {
+        await addToReferrersTag(client, repository, manifest.subject, {
+            mediaType: manifest.mediaType,
+            digest: published.digest,
+            size: published.size,
+            ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
+            ...(manifest.annotations && Object.keys(manifest.annotations).length > 0
+                ? { annotations: manifest.annotations }
+                : {})
+        });
+    }
+    return published;
+}
+// The distribution spec's fallback: an index tagged `<alg>-<hex>` of the
+// subject lists its referrers. Read, add, write back; an entry already there
+// is not added twice.
+async function addToReferrersTag(client, repository, subject, referrer) {
+    const tag = subject.digest.replace(':', '-');
+    let index = { schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests: [] };
+    try {
+        const { manifest } = await getManifest(client, repository, tag);
+        if (isIndex(manifest))
+            index = manifest;
+    }
+    catch (error) {
+        if (!(error instanceof RegistryError && error.notFound))
+            throw error;
+    }
+    if (index.manifests.some(entry => entry.digest === referrer.digest))
+        return;
+    const updated = { ...index, manifests: [...index.manifests, referrer] };
+    const bytes = Buffer.from(JSON.stringify(updated));
+    await writeManifest(client, repository, tag, bytes, mediaTypes.ociIndex);
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/image-push.ts
+// push of `oci-layout`: an image or index exactly as the layout or archive
+// holds it. Blobs first (largest first, what the registry has is skipped),
+// then every manifest by digest, children before the index that lists them,
+// then the root under each tag. Manifest bytes are never rewritten, so the
+// pushed digests are the layout's.
+
+
+
+
+
+
+
+
+/** `path`, or `path:ref` (skopeo's form) to pick one image of several. */
+function splitLayoutPath(value) {
+    if ((0,external_node_fs_.existsSync)(value))
+        return { path: value };
+    const match = /^(.*[^:]):([^:/\\]+)$/.exec(value);
+    return match && (0,external_node_fs_.existsSync)(match[1] ?? '')
+        ? { path: match[1] ?? '', ref: match[2] }
+        : { path: value };
+}
+async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
+    const { repository, tags } = inputs;
+    await checkWritable(metadata, repository, tags, log);
+    const { path, ref } = splitLayoutPath(value);
+    const source = await readImageSource(path, { tempDir, ...(ref ? { ref } : {}) });
+    log.info(`${path} (${source.kind}): ${source.manifests.length} manifests, ${source.blobs.length} blobs, root ${source.root.digest}`);
+    const started = performance.now();
+    const total = source.blobs.reduce((sum, b) => sum + b.size, 0);
+    const progress = new TransferProgress({ label: `push ${repository}`, total, log });
+    const order = [...source.blobs].sort((a, b) => b.size - a.size);
+    let sent;
+    try {
+        sent = await inPool(order, inputs.concurrency, async (blob) => {
+            const began = performance.now();
+            const status = await uploadBlob(client, repository, blob);
+            progress.add(blob.size);
+            return {
+                descriptor: { mediaType: blob.mediaType, digest: blob.digest, size: blob.size },
+                title: '',
+                status,
+                seconds: (performance.now() - began) / 1000
+            };
+        });
+    }
+    finally {
+        progress.stop();
+    }
+    for (const manifest of source.manifests) {
+        if (manifest === source.root)
+            continue;
+        await writeManifest(client, repository, manifest.digest, manifest.bytes, manifest.mediaType);
+    }
+    const parsed = JSON.parse(source.root.bytes.toString('utf8'));
+    const subject = parsed.subject;
+    const published = await publishManifest(client, repository, {
+        bytes: source.root.bytes,
+        mediaType: source.root.mediaType,
+        ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+        ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
+        ...(subject ? { subject } : {})
+    }, tags);
+    return pushResult(client, repository, published, sent, (performance.now() - started) / 1000, log, {
+        source: source.kind,
+        manifests: source.manifests.map(m => ({
+            digest: m.digest,
+            mediaType: m.mediaType,
+            size: m.bytes.length
+        }))
+    });
+}
+
+;// CONCATENATED MODULE: ./src/content/file-changed.ts
+// The one error for a file that changed under a read, whichever reader saw it.
+/** A file's size changed while it was read: the layer would not match what was read. */
+class FileChangedError extends Error {
+    path;
+    expected;
+    actual;
+    name = 'FileChangedError';
+    constructor(path, expected, actual) {
+        super(`${path} changed while it was read (${expected} bytes when opened, ${actual} read); ` +
+            'push it when nothing is writing to it');
+        this.path = path;
+        this.expected = expected;
+        this.actual = actual;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/content/file-hash.ts
+// The sha256 of a file, read in large blocks. It runs on its own read so that
+// it can run ahead of an upload of the same file (see registry/streamed-upload).
+
+
+
+/** Large reads keep the hash near the disk's and CPU's speed. */
+const readBlockBytes = 1024 * 1024;
+async function hashFile(path, expectedSize) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: readBlockBytes })) {
+        hash.update(chunk);
+        size += chunk.length;
+    }
+    if (expectedSize !== undefined && size !== expectedSize) {
+        throw new FileChangedError(path, expectedSize, size);
+    }
+    return `sha256:${hash.digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/content/tar-writer.ts
+// A reproducible tar of a folder tree, streamed. Everything that differs
+// between machines or runs is fixed (mtime 0, owner 0/0 without names, only
+// the rwx bits of the mode) and entries come in byte order of their names, so
+// the same files always give the same bytes. POSIX ustar, with PAX records
+// only where ustar cannot hold a value, as GNU tar and Go's archive/tar do.
+//
+// Names are relative to the folder's parent and start with the folder's own
+// name (`dist/`, `dist/a.txt`), the layout `oras push` gives a folder.
+
+
+
+
+
+const tar_writer_block = 512;
+const ustarNameMax = 100;
+const ustarPrefixMax = 155;
+/** The largest size that 11 octal digits hold: 8 GiB less one byte. */
+const ustarSizeMax = 0o77777777777;
+const readChunk = 64 * 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** A folder holds something a layer cannot carry (a socket, FIFO, device, or a name that is not UTF-8). */
+class UnsupportedEntryError extends Error {
+    path;
+    kind;
+    name = 'UnsupportedEntryError';
+    constructor(path, kind) {
+        super(`cannot pack ${path}: ${kind} cannot be stored in a layer; remove it or pack another folder`);
+        this.path = path;
+        this.kind = kind;
+    }
+}
+/**
+ * The tar of `folder` and everything under it, produced as it is read. Entry
+ * names start with `prefix` (default: the folder's own name), so that a pull
+ * that unpacks the layer recreates the folder where its title says.
+ */
+function tarFolder(folder, prefix) {
+    return external_node_stream_.Readable.from(entries((0,external_node_path_.resolve)(folder), prefix), { objectMode: false });
+}
+async function* entries(root, prefix) {
+    // The folder the caller named is followed if it is a link; nothing under it is.
+    const info = await (0,promises_.stat)(root);
+    const name = (prefix ?? (0,external_node_path_.basename)(root)).replace(/\/+$/, '');
+    if (!info.isDirectory() || name === '')
+        throw new Error(`${root} is not a folder that can be packed`);
+    yield* directory(root, `${name}/`, info);
+    yield Buffer.alloc(2 * tar_writer_block);
+}
+async function* directory(path, name, info) {
+    yield header({ name, mode: info.mode, size: 0, type: '5' });
+    // Sorting each listing by name, a folder's name compared with its trailing
+    // '/', puts the whole archive in byte order of its entry names.
+    const children = [];
+    for (const raw of await (0,promises_.readdir)(path, { encoding: 'buffer' })) {
+        const childPath = (0,external_node_path_.join)(path, decodeName(raw, (0,external_node_path_.join)(path, raw.toString())));
+        const childInfo = await (0,promises_.lstat)(childPath);
+        const childName = `${name}${(0,external_node_path_.basename)(childPath)}${childInfo.isDirectory() ? '/' : ''}`;
+        children.push({
+            path: childPath,
+            name: childName,
+            key: Buffer.from(childName),
+            info: childInfo
+        });
+    }
+    children.sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const child of children)
+        yield* entry(child.path, child.name, child.info);
+}
+async function* entry(path, name, info) {
+    if (info.isDirectory()) {
+        yield* directory(path, name, info);
+    }
+    else if (info.isSymbolicLink()) {
+        const target = decodeName(await (0,promises_.readlink)(path, { encoding: 'buffer' }), path);
+        yield header({ name, mode: info.mode, size: 0, type: '2', linkname: target });
+    }
+    else if (info.isFile()) {
+        // A hard link is just another name for a regular file: it goes in with its content.
+        yield* file(path, name);
+    }
+    else {
+        throw new UnsupportedEntryError(path, kindOf(info));
+    }
+}
+async function* file(path, name) {
+    // Open first and describe what was opened, so a swap after the listing
+    // (a link, a FIFO that would block) cannot slip in.
+    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
+    try {
+        const info = await handle.stat();
+        if (!info.isFile())
+            throw new UnsupportedEntryError(path, kindOf(info));
+        const size = info.size;
+        yield header({ name, mode: info.mode, size, type: '0' });
+        let read = 0;
+        const stream = handle.createReadStream({ autoClose: false, highWaterMark: readChunk });
+        for await (const chunk of stream) {
+            read += chunk.length;
+            if (read > size)
+                throw new FileChangedError(path, size, read);
+            yield chunk;
+        }
+        if (read !== size)
+            throw new FileChangedError(path, size, read);
+        if (padding(size) > 0)
+            yield Buffer.alloc(padding(size));
+    }
+    finally {
+        await handle.close();
+    }
+}
+function decodeName(raw, path) {
+    try {
+        return utf8.decode(raw);
+    }
+    catch {
+        throw new UnsupportedEntryError(path, 'a name that is not valid UTF-8');
+    }
+}
+function kindOf(info) {
+    if (info.isSocket())
+        return 'a socket';
+    if (info.isFIFO())
+        return 'a FIFO (named pipe)';
+    if (info.isCharacterDevice())
+        return 'a character device';
+    if (info.isBlockDevice())
+        return 'a block device';
+    return 'an entry of unknown type';
+}
+/** The header block(s) of one entry: a PAX extended header first when ustar falls short. */
+function header(entry) {
+    const name = Buffer.from(entry.name);
+    const linkname = Buffer.from(entry.linkname ?? '');
+    const records = [];
+    const split = splitName(name);
+    if (!split)
+        records.push(['path', name]);
+    if (linkname.length > ustarNameMax || !isAscii(linkname))
+        records.push(['linkpath', linkname]);
+    if (entry.size > ustarSizeMax)
+        records.push(['size', Buffer.from(String(entry.size))]);
+    const ustar = ustarBlock({
+        prefix: split?.prefix ?? Buffer.alloc(0),
+        name: split?.name ?? fallbackName(name),
+        mode: entry.mode & 0o777,
+        size: entry.size > ustarSizeMax ? 0 : entry.size,
+        type: entry.type,
+        linkname: records.some(([key]) => key === 'linkpath') ? fallbackName(linkname) : linkname
+    });
+    if (records.length === 0)
+        return ustar;
+    const body = Buffer.concat(records.map(([key, value]) => paxRecord(key, value)));
+    const pax = ustarBlock({
+        prefix: Buffer.alloc(0),
+        name: fallbackName(Buffer.from(`PaxHeaders/${entry.name}`)),
+        mode: 0o644,
+        size: body.length,
+        type: 'x',
+        linkname: Buffer.alloc(0)
+    });
+    return Buffer.concat([pax, body, Buffer.alloc(padding(body.length)), ustar]);
+}
+/** ustar's own long names: up to 155 bytes of folders, a '/', and up to 100 bytes. */
+function splitName(name) {
+    if (!isAscii(name))
+        return undefined;
+    if (name.length <= ustarNameMax)
+        return { prefix: Buffer.alloc(0), name };
+    // The longest prefix that fits leaves the shortest name; a trailing '/' never splits.
+    for (let at = Math.min(ustarPrefixMax, name.length - 2); at > 0; at--) {
+        if (name[at] !== 0x2f)
+            continue;
+        if (name.length - at - 1 > ustarNameMax)
+            return undefined;
+        return { prefix: name.subarray(0, at), name: name.subarray(at + 1) };
+    }
+    return undefined;
+}
+/** What a reader without PAX support sees: the value's ASCII form, cut to fit. */
+function fallbackName(value) {
+    const ascii = Buffer.from(value.map(byte => (byte < 0x80 ? byte : 0x5f)));
+    return ascii.subarray(0, ustarNameMax);
+}
+function paxRecord(key, value) {
+    // "<length> key=value\n", the length counting its own digits.
+    const rest = key.length + value.length + 3;
+    let length = rest + String(rest).length;
+    if (String(length).length > String(rest).length)
+        length++;
+    return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
+}
+function ustarBlock(fields) {
+    const buffer = Buffer.alloc(tar_writer_block);
+    fields.name.copy(buffer, 0);
+    octal(buffer, 100, 8, fields.mode);
+    octal(buffer, 108, 8, 0); // uid
+    octal(buffer, 116, 8, 0); // gid
+    octal(buffer, 124, 12, fields.size);
+    octal(buffer, 136, 12, 0); // mtime
+    buffer.write(fields.type, 156, 'latin1');
+    fields.linkname.copy(buffer, 157);
+    buffer.write('ustar\u000000', 257, 'latin1');
+    // uname and gname (265, 297) stay empty: readers then show the ids.
+    octal(buffer, 329, 8, 0); // devmajor
+    octal(buffer, 337, 8, 0); // devminor
+    fields.prefix.copy(buffer, 345);
+    // The checksum is summed with its own field as spaces.
+    buffer.fill(0x20, 148, 156);
+    const sum = buffer.reduce((total, byte) => total + byte, 0);
+    buffer.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
+    return buffer;
+}
+/** A zero-padded octal number filling `length - 1` digits, then NUL. */
+function octal(buffer, offset, length, value) {
+    buffer.write(`${value.toString(8).padStart(length - 1, '0')}\u0000`, offset, 'latin1');
+}
+function isAscii(bytes) {
+    return bytes.every(byte => byte < 0x80);
+}
+function padding(size) {
+    return (tar_writer_block - (size % tar_writer_block)) % tar_writer_block;
+}
+
+;// CONCATENATED MODULE: ./src/content/folder-layer.ts
+// A folder becomes one layer: its reproducible tar, gzipped the reproducible
+// way, written to a file the caller then uploads. The annotations are the
+// ones `oras pull` looks for to unpack the layer back into a folder.
+
+
+
+/** Marks a layer as a packed folder that pull unpacks (value `"true"`). */
+const unpackAnnotation = 'io.deis.oras.content.unpack';
+/** The digest of the uncompressed tar, which `oras pull` checks after unpacking. */
+const contentDigestAnnotation = 'io.deis.oras.content.digest';
+/**
+ * Packs `folder` into the tar+gzip file `destination`, entries under `prefix`
+ * (the layer's title; default the folder's name). The caller owns the file
+ * once this resolves; if it fails, no partial file is left behind.
+ */
+async function packFolder(folder, destination, prefix) {
+    try {
+        return await gzipToFile(tarFolder(folder, prefix), destination);
+    }
+    catch (error) {
+        await (0,promises_.rm)(destination, { force: true });
+        throw error;
+    }
+}
+/** The folder-specific annotations of a layer packed by `packFolder`. */
+function folderLayerAnnotations(packed) {
+    return { [unpackAnnotation]: 'true', [contentDigestAnnotation]: packed.uncompressedDigest };
+}
+
+;// CONCATENATED MODULE: ./src/registry/streamed-upload.ts
+// An upload that starts before the blob's digest is known. Hashing a large
+// file and then uploading it costs two passes end to end; here the upload
+// streams into a session (POST, one PATCH) while the hash runs ahead on its
+// own read of the file, which also brings the file into the page cache for
+// the upload's read. Once the digest is known, a HEAD decides: the registry
+// has the blob, so the session is dropped and the rest never sent; or it has
+// not, so the PUT `?digest=` closes the session. Three writes in all, never
+// small chunks (ACR's Basic tier counts about 100 writes a minute).
+
+
+
+async function uploadWhileHashing(client, repository, source) {
+    let first = true;
+    return client.retrying('PATCH', uploadsPath(repository), async () => {
+        if (first) {
+            first = false;
+            return speculate(client, repository, source);
+        }
+        // A second try knows the digest: the plain path (HEAD, POST, PUT) serves it.
+        const digest = await source.digest;
+        const blob = { digest, size: source.size, open: () => source.open() };
+        return { digest, outcome: await uploadBlob(client, repository, blob) };
+    });
+}
+async function speculate(client, repository, source) {
+    const session = await startUpload(client, repository);
+    if (session === 'mounted')
+        throw new Error('a registry mounted a blob it was not asked to');
+    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
+    const abort = new AbortController();
+    const sent = client.request({
+        method: 'PATCH',
+        path: session,
+        scopes,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(source.size) },
+        body: () => source.open(),
+        signal: abort.signal,
+        retry: false
+    });
+    // Until it is awaited below, a failed PATCH must not count as unhandled.
+    sent.catch(() => undefined);
+    let digest;
+    try {
+        digest = await source.digest;
+    }
+    catch (error) {
+        abort.abort();
+        await cancel(client, repository, session, sent);
+        throw error;
+    }
+    if ((await headBlob(client, repository, digest)) !== undefined) {
+        abort.abort();
+        await cancel(client, repository, session, sent);
+        return { digest, outcome: 'exists' };
+    }
+    const patched = await sent;
+    if (patched.status !== 202) {
+        throw await errors_registryError(patched, `uploading ${digest} to ${repository}`);
+    }
+    await patched.discard();
+    const url = uploadLocation(patched, repository);
+    url.searchParams.set('digest', digest);
+    const closed = await client.request({
+        method: 'PUT',
+        path: url,
+        scopes,
+        headers: { 'content-length': '0' },
+        retry: false
+    });
+    await finishedUpload(closed, repository, digest);
+    return { digest, outcome: 'uploaded' };
+}
+// The registry drops an abandoned session by itself in time; a DELETE frees it
+// now. Either way nothing half-written becomes a blob: only a PUT with a digest
+// does that.
+async function cancel(client, repository, session, sent) {
+    await sent.then(response => response.discard(), () => undefined);
+    try {
+        const response = await client.request({
+            method: 'DELETE',
+            path: session,
+            scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
+            retry: false
+        });
+        await response.discard();
+    }
+    catch {
+        // Best effort: the session expires on its own.
+    }
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/upload-layers.ts
+// Sends the layers of a files push: up to `concurrency` at once, folders
+// first (they must be packed before their size is known), then files largest
+// first, so the longest upload never starts last. Large files upload while
+// they hash; small ones hash first and go in one PUT.
+
+
+
+
+
+
+
+
+
+
+/** Below this a file is hashed before its upload: a second request would cost more than the wait. */
+const streamAboveBytes = 16 * 1024 * 1024;
+async function uploadLayers(layers, context) {
+    const order = layers
+        .map((layer, index) => ({ layer, index }))
+        .sort((a, b) => weight(b.layer) - weight(a.layer) || a.index - b.index);
+    const sent = new Array(layers.length);
+    await inPool(order, context.concurrency, async ({ layer, index }) => {
+        sent[index] =
+            layer.kind === 'file'
+                ? await sendFile(layer, context)
+                : await sendFolder(layer, index, context);
+    });
+    return sent;
+}
+function weight(layer) {
+    return layer.kind === 'folder' ? Number.MAX_SAFE_INTEGER : layer.size;
+}
+async function sendFile(layer, { client, repository, progress }) {
+    const started = performance.now();
+    const counted = countInto(progress);
+    const open = (range) => readCounted(layer.path, range, counted.stream());
+    let digest;
+    let status;
+    if (layer.size < streamAboveBytes) {
+        digest = await hashFile(layer.path, layer.size);
+        status = await uploadBlob(client, repository, { digest, size: layer.size, open });
+    }
+    else {
+        ;
+        ({ digest, outcome: status } = await uploadWhileHashing(client, repository, {
+            size: layer.size,
+            open: () => open(),
+            digest: hashFile(layer.path, layer.size)
+        }));
+    }
+    counted.settle(layer.size);
+    return {
+        descriptor: {
+            mediaType: fileMediaType,
+            digest,
+            size: layer.size,
+            annotations: { [files_plan_titleAnnotation]: layer.title }
+        },
+        title: layer.title,
+        status,
+        seconds: (performance.now() - started) / 1000
+    };
+}
+async function sendFolder(layer, index, { client, repository, tempDir, progress }) {
+    const file = (0,external_node_path_.join)(tempDir, `folder-${index}.tar.gz`);
+    const packed = await packFolder(layer.path, file, layer.title);
+    progress.grow(packed.size);
+    const started = performance.now();
+    const counted = countInto(progress);
+    const status = await uploadBlob(client, repository, {
+        digest: packed.digest,
+        size: packed.size,
+        open: range => readCounted(file, range, counted.stream())
+    });
+    counted.settle(packed.size);
+    return {
+        descriptor: {
+            mediaType: mediaTypes.ociLayerTarGzip,
+            digest: packed.digest,
+            size: packed.size,
+            annotations: { [files_plan_titleAnnotation]: layer.title, ...folderLayerAnnotations(packed) }
+        },
+        title: layer.title,
+        status,
+        seconds: (performance.now() - started) / 1000
+    };
+}
+// A failure on either side ends both: an aborted upload closes the file.
+function readCounted(path, range, counter) {
+    (0,external_node_stream_.pipeline)((0,external_node_fs_.createReadStream)(path, { ...range, highWaterMark: readBlockBytes }), counter, () => undefined);
+    return counter;
+}
+// Counts one blob's bytes into the progress; a retry's bytes count once, and a
+// blob found already there counts in full.
+function countInto(progress) {
+    let counted = 0;
+    let sentThisTry = 0;
+    return {
+        stream: () => {
+            sentThisTry = 0;
+            return new external_node_stream_.Transform({
+                transform(chunk, _encoding, callback) {
+                    sentThisTry += chunk.length;
+                    if (sentThisTry > counted) {
+                        progress.add(sentThisTry - counted);
+                        counted = sentThisTry;
+                    }
+                    callback(null, chunk);
+                }
+            });
+        },
+        settle: size => {
+            if (size > counted)
+                progress.add(size - counted);
+            counted = size;
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/push.ts
+// push: files and folders as an artifact, or an image (layout, docker save)
+// as it is. Planned from the disk first, so that bad paths fail before any
+// request; then blobs, then manifests, children before parents, then tags.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function preparePush(inputs, env) {
+    if (inputs.content.kind === 'oci-layout') {
+        const { path } = inputs.content;
+        if (!(0,external_node_fs_.existsSync)(path) && !(0,external_node_fs_.existsSync)(path.replace(/:[^:/\\]+$/, ''))) {
+            throw new InputError('oci-layout', `${path} does not exist: give an OCI layout folder or tar, or a docker save archive`);
+        }
+        return context => withTempDir(env, dir => pushImage(inputs, path, dir, context));
+    }
+    const plan = await planFiles({ ...inputs, files: inputs.content.files }, env);
+    return context => withTempDir(env, dir => pushFiles(inputs, plan, dir, context));
+}
+async function withTempDir(env, task) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'acr-action-push-'));
+    try {
+        return await task(dir);
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
+    const { repository, tags } = inputs;
+    await checkWritable(metadata, repository, tags, log);
+    const subject = inputs.subject ? await subjectOf(client, repository, inputs.subject) : undefined;
+    const total = plan.layers.reduce((sum, l) => sum + (l.kind === 'file' ? l.size : 0), 0);
+    const progress = new TransferProgress({ label: `push ${repository}`, total, log });
+    const started = performance.now();
+    let layers;
+    try {
+        const config = plan.config;
+        [, layers] = await Promise.all([
+            uploadBlob(client, repository, {
+                digest: config.digest,
+                size: config.bytes.length,
+                open: () => external_node_stream_.Readable.from([config.bytes])
+            }),
+            uploadLayers(plan.layers, {
+                client,
+                repository,
+                concurrency: inputs.concurrency,
+                tempDir,
+                progress
+            })
+        ]);
+    }
+    finally {
+        progress.stop();
+    }
+    const bytes = artifactManifest({
+        artifactType: plan.artifactType,
+        config: {
+            mediaType: plan.config.mediaType,
+            digest: plan.config.digest,
+            size: plan.config.bytes.length
+        },
+        layers: layers.map(l => l.descriptor),
+        ...(subject ? { subject } : {}),
+        annotations: plan.annotations
+    });
+    const published = await publishManifest(client, repository, {
+        bytes,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: plan.artifactType,
+        annotations: plan.annotations,
+        ...(subject ? { subject } : {})
+    }, tags);
+    const seconds = (performance.now() - started) / 1000;
+    for (const layer of layers)
+        log.info(`${layer.status === 'exists' ? 'already there' : layer.status}: ${layer.title} (${formatBytes(layer.descriptor.size)}, ${layer.descriptor.digest})`);
+    return pushResult(client, repository, published, layers, seconds, log, {
+        artifactType: plan.artifactType
+    });
+}
+/** The subject's descriptor; it must exist in the same repository. */
+async function subjectOf(client, repository, digest) {
+    const found = await headManifest(client, repository, digest);
+    if (found === undefined) {
+        throw new InputError('subject', `${digest} is not a manifest in ${client.host}/${repository}: push the subject first`);
+    }
+    return { mediaType: found.mediaType, digest: found.digest, size: found.size };
+}
+function pushResult(client, repository, published, layers, seconds, log, extra = {}) {
+    const reference = formatReference(client.host, repository, published.digest);
+    const totalSize = layers.reduce((sum, l) => sum + l.descriptor.size, 0);
+    const sent = layers.filter(l => l.status === 'uploaded');
+    const sentBytes = sent.reduce((sum, l) => sum + l.descriptor.size, 0);
+    log.info(`pushed ${reference}${published.tags.length > 0 ? ` as ${published.tags.join(', ')}` : ''}: ` +
+        `${sent.length} of ${layers.length} blobs sent (${formatBytes(sentBytes)}), the rest already there, in ${seconds.toFixed(1)} s`);
+    return {
+        outputs: { digest: published.digest, reference, tags: published.tags.join(',') },
+        result: {
+            operation: 'push',
+            digest: published.digest,
+            reference,
+            mediaType: published.mediaType,
+            size: published.size,
+            totalSize,
+            tags: published.tags,
+            ...extra,
+            layers: layers.map(l => ({
+                ...(l.title ? { title: l.title } : {}),
+                mediaType: l.descriptor.mediaType,
+                digest: l.descriptor.digest,
+                size: l.descriptor.size,
+                status: l.status
+            }))
+        },
+        report: {
+            title: `Pushed ${client.host}/${repository}`,
+            facts: [
+                ['Reference', reference],
+                ['Digest', published.digest],
+                ['Media type', published.mediaType],
+                ['Tags', published.tags.length > 0 ? published.tags.join(', ') : '(none: by digest)'],
+                ['Total size', `${formatBytes(totalSize)} (${totalSize} bytes)`],
+                [
+                    'Sent',
+                    `${sent.length} of ${layers.length} blobs, ${formatBytes(sentBytes)} in ${seconds.toFixed(1)} s`
+                ]
+            ],
+            tables: [
+                {
+                    caption: 'Layers',
+                    header: ['Title', 'Size', 'Digest', 'Upload', 'MB/s'],
+                    rows: layers.map(l => [
+                        l.title || '-',
+                        formatBytes(l.descriptor.size),
+                        l.descriptor.digest,
+                        l.status === 'exists' ? 'already there' : l.status,
+                        l.status === 'uploaded'
+                            ? formatRate(l.descriptor.size, l.seconds).replace(' MB/s', '')
+                            : '-'
+                    ])
+                }
+            ]
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/operations/set-manifest.ts
+// set-manifest: PUT a manifest file's bytes exactly as they are, under each
+// tag or by digest. Everything it refers to must be in the repository
+// already; that is checked first, so a missing blob fails naming its digest
+// and the registry is left as it was.
+
+
+
+
+
+
+
+
+
+
+/** Reads and checks the file before any request. */
+async function readManifestFile(path) {
+    const size = (await (0,promises_.stat)(path).catch(() => undefined))?.size;
+    if (size === undefined)
+        throw new InputError('manifest', `${path} does not exist`);
+    if (size > maxManifestBytes) {
+        throw new InputError('manifest', `${path} is ${size} bytes; a manifest may be at most 4 MiB`);
+    }
+    const bytes = await (0,promises_.readFile)(path);
+    let manifest;
+    try {
+        manifest = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (error) {
+        throw new InputError('manifest', `${path} is not JSON: ${error.message}`);
+    }
+    const declared = typeof manifest.mediaType === 'string' ? manifest.mediaType : undefined;
+    const mediaType = declared ??
+        ('manifests' in manifest
+            ? mediaTypes.ociIndex
+            : 'config' in manifest
+                ? mediaTypes.ociManifest
+                : undefined);
+    if (mediaType === undefined) {
+        throw new InputError('manifest', `${path} has no mediaType, and neither manifests (an index) nor config (an image manifest) says what it is`);
+    }
+    return { bytes, digest: sha256Digest(bytes), mediaType, manifest };
+}
+async function setManifest(inputs, file, { client, metadata, log }) {
+    const { repository, tags } = inputs;
+    await checkWritable(metadata, repository, tags, log);
+    await requireReferences(client, repository, file.manifest, inputs.concurrency);
+    const published = await publishManifest(client, repository, {
+        bytes: file.bytes,
+        mediaType: file.mediaType,
+        ...(file.manifest.artifactType ? { artifactType: file.manifest.artifactType } : {}),
+        ...(file.manifest.annotations ? { annotations: file.manifest.annotations } : {}),
+        ...(file.manifest.subject ? { subject: file.manifest.subject } : {})
+    }, tags);
+    const reference = formatReference(client.host, repository, published.digest);
+    log.info(`set ${reference} (${file.mediaType}, ${file.bytes.length} bytes)${tags.length ? ` as ${tags.join(', ')}` : ''}`);
+    return {
+        outputs: { digest: published.digest, reference, tags: tags.join(',') },
+        result: {
+            operation: 'set-manifest',
+            digest: published.digest,
+            reference,
+            mediaType: file.mediaType,
+            size: file.bytes.length,
+            tags
+        },
+        report: {
+            title: `Set manifest ${client.host}/${repository}`,
+            facts: [
+                ['Reference', reference],
+                ['Digest', published.digest],
+                ['Media type', file.mediaType],
+                ['Size', formatBytes(file.bytes.length)],
+                ['Tags', tags.length > 0 ? tags.join(', ') : '(none: by digest)']
+            ],
+            tables: []
+        }
+    };
+}
+/** The error for the first thing the manifest refers to that the repository lacks. */
+class MissingReferenceError extends Error {
+    name = 'MissingReferenceError';
+}
+async function requireReferences(client, repository, manifest, concurrency) {
+    const blobs = 'manifests' in manifest ? [] : [manifest.config, ...(manifest.layers ?? [])].filter(Boolean);
+    const children = 'manifests' in manifest ? manifest.manifests : [];
+    const subject = manifest.subject;
+    const checks = [
+        ...blobs.filter(d => !d.urls?.length).map(descriptor => ({ kind: 'blob', descriptor })),
+        ...children.map(descriptor => ({ kind: 'manifest', descriptor })),
+        ...(subject ? [{ kind: 'subject manifest', descriptor: subject }] : [])
+    ];
+    const found = await inPool(checks, concurrency, async ({ kind, descriptor }) => kind === 'blob'
+        ? (await headBlob(client, repository, descriptor.digest)) !== undefined
+        : (await headManifest(client, repository, descriptor.digest)) !== undefined);
+    const missing = checks.find((_, i) => !found[i]);
+    if (missing) {
+        throw new MissingReferenceError(`the manifest refers to ${missing.kind} ${missing.descriptor.digest}, which ${client.host}/${repository} does not have: push it first`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/operations/index.ts
-// Picks the operation's module. Operations not built yet say so before any
-// request, like any other bad input, rather than half-run.
+// Picks the operation's module and prepares it from the inputs and the disk,
+// before any request: a push whose files are missing fails here, like any
+// other bad input. Operations not built yet say so here too, rather than half-run.
+
+
 
 class UnsupportedOperationError extends Error {
     name = 'UnsupportedOperationError';
 }
-/** The operation bound to its inputs. */
-function operationFor(inputs) {
+const available = ['push', 'set-manifest', 'inspect'];
+/** The operation bound to its inputs, with what it reads from the disk already read. */
+async function prepareOperation(inputs, env = process.env) {
     switch (inputs.operation) {
         case 'inspect':
             return context => inspect(inputs, context);
+        case 'push':
+            return preparePush(inputs, env);
+        case 'set-manifest': {
+            const file = await readManifestFile(inputs.manifest);
+            return context => setManifest(inputs, file, context);
+        }
         default:
-            throw new UnsupportedOperationError(`Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: inspect`);
+            throw new UnsupportedOperationError(`Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: ${available.join(', ')}`);
     }
 }
 
@@ -70030,7 +72280,7 @@ async function run() {
     let connection;
     try {
         const inputs = readInputs();
-        const operation = operationFor(inputs);
+        const operation = await prepareOperation(inputs);
         connection = connect(inputs, { log: main_log, mask: core_setSecret, userAgent });
         const client = connection.client;
         const info = await group(`Connect to ${inputs.registry.host}`, async () => {
@@ -70261,7 +72511,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
-/***/ 755:
+/***/ 3136:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");

@@ -5,7 +5,7 @@ import * as core from '@actions/core'
 import { connect, type Connection } from './connect.js'
 import { readInputs } from './inputs.js'
 import { AcrMetadataClient } from './registry/acr-metadata.js'
-import { operationFor } from './operations/index.js'
+import { prepareOperation } from './operations/index.js'
 import { writeSummary } from './report/summary.js'
 
 export const userAgent = 'acr-action/0.1'
@@ -16,7 +16,7 @@ export async function run(): Promise<void> {
   let connection: Connection | undefined
   try {
     const inputs = readInputs()
-    const operation = operationFor(inputs)
+    const operation = await prepareOperation(inputs)
     connection = connect(inputs, { log, mask: core.setSecret, userAgent })
     const client = connection.client
     const info = await core.group(`Connect to ${inputs.registry.host}`, async () => {

@@ -1,9 +1,12 @@
-// Picks the operation's module. Operations not built yet say so before any
-// request, like any other bad input, rather than half-run.
+// Picks the operation's module and prepares it from the inputs and the disk,
+// before any request: a push whose files are missing fails here, like any
+// other bad input. Operations not built yet say so here too, rather than half-run.
 
 import type { Inputs } from '../inputs.js'
 import type { OperationContext, OperationResult } from './context.js'
 import { inspect } from './inspect.js'
+import { preparePush } from './push/push.js'
+import { readManifestFile, setManifest } from './set-manifest.js'
 
 export class UnsupportedOperationError extends Error {
   override readonly name = 'UnsupportedOperationError'
@@ -11,14 +14,25 @@ export class UnsupportedOperationError extends Error {
 
 export type Operation = (context: OperationContext) => Promise<OperationResult>
 
-/** The operation bound to its inputs. */
-export function operationFor(inputs: Inputs): Operation {
+const available = ['push', 'set-manifest', 'inspect']
+
+/** The operation bound to its inputs, with what it reads from the disk already read. */
+export async function prepareOperation(
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<Operation> {
   switch (inputs.operation) {
     case 'inspect':
       return context => inspect(inputs, context)
+    case 'push':
+      return preparePush(inputs, env)
+    case 'set-manifest': {
+      const file = await readManifestFile(inputs.manifest)
+      return context => setManifest(inputs, file, context)
+    }
     default:
       throw new UnsupportedOperationError(
-        `Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: inspect`
+        `Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: ${available.join(', ')}`
       )
   }
 }

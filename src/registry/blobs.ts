@@ -83,6 +83,12 @@ export async function openBlob(
   return verifier
 }
 
+/**
+ * Uploads a blob whose digest is known, unless the repository has it. A failed
+ * session is not patched up: the whole upload starts again from the source in
+ * a new session, through the transport's one retry loop, since a registry may
+ * have kept part of a stream that broke.
+ */
 export async function uploadBlob(
   client: RegistryClient,
   repository: string,
@@ -90,13 +96,23 @@ export async function uploadBlob(
   options: UploadOptions = {}
 ): Promise<UploadOutcome> {
   if ((await headBlob(client, repository, blob.digest)) !== undefined) return 'exists'
+  return client.retrying('PUT', uploadsPath(repository), () =>
+    uploadOnce(client, repository, blob, options)
+  )
+}
 
+async function uploadOnce(
+  client: RegistryClient,
+  repository: string,
+  blob: BlobSource,
+  options: UploadOptions
+): Promise<UploadOutcome> {
   const session = await startUpload(client, repository, blob.digest, options.mountFrom)
   if (session === 'mounted') return 'mounted'
   if (options.chunkSize === undefined) {
     const response = await putWhole(client, repository, session, blob)
     if (!monolithicRefused.has(response.status)) {
-      await finished(response, repository, blob.digest)
+      await finishedUpload(response, repository, blob.digest)
       return 'uploaded'
     }
     await response.discard()
@@ -109,15 +125,20 @@ export async function uploadBlob(
   return 'uploaded'
 }
 
-async function startUpload(
+export function uploadsPath(repository: string): string {
+  return `/v2/${repository}/blobs/uploads/`
+}
+
+/** Opens an upload session (or mounts the blob from `mountFrom`); one attempt. */
+export async function startUpload(
   client: RegistryClient,
   repository: string,
-  digest: string,
+  digest?: string,
   mountFrom?: string
 ): Promise<URL | 'mounted'> {
   const scopes = [repositoryScope(repository, 'pull', 'push')]
-  let path = `/v2/${repository}/blobs/uploads/`
-  if (mountFrom !== undefined && mountFrom !== repository) {
+  let path = uploadsPath(repository)
+  if (digest !== undefined && mountFrom !== undefined && mountFrom !== repository) {
     path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`
     scopes.push(repositoryScope(mountFrom, 'pull'))
   }
@@ -125,7 +146,8 @@ async function startUpload(
     method: 'POST',
     path,
     scopes,
-    headers: { 'content-length': '0' }
+    headers: { 'content-length': '0' },
+    retry: false
   })
   if (response.status === 201) {
     await response.discard()
@@ -150,7 +172,8 @@ function putWhole(
     path: url,
     scopes: [repositoryScope(repository, 'pull', 'push')],
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-    body: () => blob.open()
+    body: () => blob.open(),
+    retry: false
   })
 }
 
@@ -174,7 +197,8 @@ async function putChunks(
         'content-length': String(end - offset + 1),
         'content-range': `${offset}-${end}`
       },
-      body: () => blob.open({ start: offset, end })
+      body: () => blob.open({ start: offset, end }),
+      retry: false
     })
     if (response.status !== 202) {
       throw await registryError(
@@ -191,12 +215,18 @@ async function putChunks(
     method: 'PUT',
     path: url,
     scopes,
-    headers: { 'content-length': '0' }
+    headers: { 'content-length': '0' },
+    retry: false
   })
-  await finished(response, repository, blob.digest)
+  await finishedUpload(response, repository, blob.digest)
 }
 
-async function finished(response: HttpResponse, repository: string, digest: string): Promise<void> {
+/** Checks the registry's answer to the PUT that closes a session. */
+export async function finishedUpload(
+  response: HttpResponse,
+  repository: string,
+  digest: string
+): Promise<void> {
   if (response.status !== 201 && response.status !== 204) {
     throw await registryError(response, `uploading ${digest} to ${repository}`)
   }
@@ -210,7 +240,7 @@ async function finished(response: HttpResponse, repository: string, digest: stri
 }
 
 // Location may be relative (ACR) or absolute (distribution behind a proxy).
-function uploadLocation(response: HttpResponse, repository: string): URL {
+export function uploadLocation(response: HttpResponse, repository: string): URL {
   const location = response.header('location')
   if (!location) {
     throw new RegistryError(

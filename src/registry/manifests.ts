@@ -115,6 +115,25 @@ export async function putManifest(
   bytes: Buffer,
   mediaType: string
 ): Promise<string> {
+  return (await writeManifest(client, repository, reference, bytes, mediaType)).digest
+}
+
+export interface WrittenManifest {
+  digest: string
+  /**
+   * The registry's `OCI-Subject` answer: set when it indexed the manifest's
+   * subject itself (referrers API); absent, the client keeps the tag-schema index.
+   */
+  subjectIndexed: boolean
+}
+
+export async function writeManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  bytes: Buffer,
+  mediaType: string
+): Promise<WrittenManifest> {
   const what = `writing manifest ${repository}:${reference}`
   if (bytes.length > maxManifestBytes) throw tooLarge(what, bytes.length)
   const digest = isDigest(reference) ? digestLike(reference, bytes) : sha256Digest(bytes)
@@ -130,7 +149,7 @@ export async function putManifest(
   })
   if (response.status !== 201 && response.status !== 200) throw await registryError(response, what)
   await response.discard()
-  return digest
+  return { digest, subjectIndexed: response.header('oci-subject') !== undefined }
 }
 
 /** Deletes a manifest by digest. Returns false when it was already gone. */

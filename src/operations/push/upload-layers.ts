@@ -1,0 +1,165 @@
+// Sends the layers of a files push: up to `concurrency` at once, folders
+// first (they must be packed before their size is known), then files largest
+// first, so the longest upload never starts last. Large files upload while
+// they hash; small ones hash first and go in one PUT.
+
+import { createReadStream } from 'node:fs'
+import { join } from 'node:path'
+import { pipeline, Transform, type Readable } from 'node:stream'
+import { hashFile, readBlockBytes } from '../../content/file-hash.js'
+import { folderLayerAnnotations, packFolder } from '../../content/folder-layer.js'
+import { uploadBlob, type UploadOutcome } from '../../registry/blobs.js'
+import type { RegistryClient } from '../../registry/client.js'
+import { mediaTypes } from '../../registry/media-types.js'
+import { uploadWhileHashing } from '../../registry/streamed-upload.js'
+import type { Descriptor } from '../../registry/types.js'
+import type { TransferProgress } from '../../report/progress.js'
+import { inPool } from '../pool.js'
+import { fileMediaType, titleAnnotation, type PlannedLayer } from './files-plan.js'
+
+/** Below this a file is hashed before its upload: a second request would cost more than the wait. */
+export const streamAboveBytes = 16 * 1024 * 1024
+
+export interface SentLayer {
+  descriptor: Descriptor
+  title: string
+  status: UploadOutcome
+  /** From the start of this layer's upload to its end. */
+  seconds: number
+}
+
+export interface LayerContext {
+  client: RegistryClient
+  repository: string
+  concurrency: number
+  /** A private folder for packed folders; the caller removes it. */
+  tempDir: string
+  progress: TransferProgress
+}
+
+export async function uploadLayers(
+  layers: PlannedLayer[],
+  context: LayerContext
+): Promise<SentLayer[]> {
+  const order = layers
+    .map((layer, index) => ({ layer, index }))
+    .sort((a, b) => weight(b.layer) - weight(a.layer) || a.index - b.index)
+  const sent = new Array<SentLayer>(layers.length)
+  await inPool(order, context.concurrency, async ({ layer, index }) => {
+    sent[index] =
+      layer.kind === 'file'
+        ? await sendFile(layer, context)
+        : await sendFolder(layer, index, context)
+  })
+  return sent
+}
+
+function weight(layer: PlannedLayer): number {
+  return layer.kind === 'folder' ? Number.MAX_SAFE_INTEGER : layer.size
+}
+
+async function sendFile(
+  layer: PlannedLayer & { kind: 'file' },
+  { client, repository, progress }: LayerContext
+): Promise<SentLayer> {
+  const started = performance.now()
+  const counted = countInto(progress)
+  const open = (range?: { start: number; end: number }): Readable =>
+    readCounted(layer.path, range, counted.stream())
+  let digest: string
+  let status: UploadOutcome
+  if (layer.size < streamAboveBytes) {
+    digest = await hashFile(layer.path, layer.size)
+    status = await uploadBlob(client, repository, { digest, size: layer.size, open })
+  } else {
+    ;({ digest, outcome: status } = await uploadWhileHashing(client, repository, {
+      size: layer.size,
+      open: () => open(),
+      digest: hashFile(layer.path, layer.size)
+    }))
+  }
+  counted.settle(layer.size)
+  return {
+    descriptor: {
+      mediaType: fileMediaType,
+      digest,
+      size: layer.size,
+      annotations: { [titleAnnotation]: layer.title }
+    },
+    title: layer.title,
+    status,
+    seconds: (performance.now() - started) / 1000
+  }
+}
+
+async function sendFolder(
+  layer: PlannedLayer & { kind: 'folder' },
+  index: number,
+  { client, repository, tempDir, progress }: LayerContext
+): Promise<SentLayer> {
+  const file = join(tempDir, `folder-${index}.tar.gz`)
+  const packed = await packFolder(layer.path, file, layer.title)
+  progress.grow(packed.size)
+  const started = performance.now()
+  const counted = countInto(progress)
+  const status = await uploadBlob(client, repository, {
+    digest: packed.digest,
+    size: packed.size,
+    open: range => readCounted(file, range, counted.stream())
+  })
+  counted.settle(packed.size)
+  return {
+    descriptor: {
+      mediaType: mediaTypes.ociLayerTarGzip,
+      digest: packed.digest,
+      size: packed.size,
+      annotations: { [titleAnnotation]: layer.title, ...folderLayerAnnotations(packed) }
+    },
+    title: layer.title,
+    status,
+    seconds: (performance.now() - started) / 1000
+  }
+}
+
+// A failure on either side ends both: an aborted upload closes the file.
+function readCounted(
+  path: string,
+  range: { start: number; end: number } | undefined,
+  counter: Transform
+): Readable {
+  pipeline(
+    createReadStream(path, { ...range, highWaterMark: readBlockBytes }),
+    counter,
+    () => undefined
+  )
+  return counter
+}
+
+// Counts one blob's bytes into the progress; a retry's bytes count once, and a
+// blob found already there counts in full.
+function countInto(progress: TransferProgress): {
+  stream: () => Transform
+  settle: (size: number) => void
+} {
+  let counted = 0
+  let sentThisTry = 0
+  return {
+    stream: () => {
+      sentThisTry = 0
+      return new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          sentThisTry += chunk.length
+          if (sentThisTry > counted) {
+            progress.add(sentThisTry - counted)
+            counted = sentThisTry
+          }
+          callback(null, chunk)
+        }
+      })
+    },
+    settle: size => {
+      if (size > counted) progress.add(size - counted)
+      counted = size
+    }
+  }
+}
