@@ -70415,7 +70415,7 @@ async function planFiles(inputs, env) {
             path: entry.path,
             title: entry.title === '.' ? (0,external_node_path_.basename)(base) : entry.title
         });
-    const config = await readConfig(inputs.config, base);
+    const config = await readConfig(inputs.config);
     return {
         layers,
         config,
@@ -70424,14 +70424,15 @@ async function planFiles(inputs, env) {
         annotations: { ...workflowAnnotations(env), ...inputs.annotations }
     };
 }
-// `file` or `file:media/type`, as oras takes it; a config is small JSON, read whole.
-async function readConfig(value, base) {
+// `file` or `file:media/type`, as oras takes it, relative to the working
+// directory like every other input path but the titles; small JSON, read whole.
+async function readConfig(value) {
     if (value === undefined) {
         return { mediaType: mediaTypes.ociEmpty, bytes: emptyConfig, digest: sha256Digest(emptyConfig) };
     }
     const typed = /^(.+):([A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*)$/.exec(value);
     const file = typed?.[1] ?? value;
-    const path = (0,external_node_path_.isAbsolute)(file) ? file : (0,external_node_path_.resolve)(base, file);
+    const path = (0,external_node_path_.resolve)(file);
     const size = (await (0,promises_.stat)(path).catch(() => undefined))?.size;
     if (size === undefined)
         throw new InputError('config', `${path} does not exist`);

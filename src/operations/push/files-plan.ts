@@ -3,7 +3,7 @@
 // type and annotations. Bad paths fail here, as input errors.
 
 import { readFile, stat } from 'node:fs/promises'
-import { basename, isAbsolute, resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { FilesError, findFiles } from '../../content/file-glob.js'
 import { sha256Digest } from '../../content/digest.js'
 import { InputError, type PushInputs } from '../../inputs.js'
@@ -59,7 +59,7 @@ export async function planFiles(
           title: entry.title === '.' ? basename(base) : entry.title
         }
   )
-  const config = await readConfig(inputs.config, base)
+  const config = await readConfig(inputs.config)
   return {
     layers,
     config,
@@ -70,14 +70,15 @@ export async function planFiles(
   }
 }
 
-// `file` or `file:media/type`, as oras takes it; a config is small JSON, read whole.
-async function readConfig(value: string | undefined, base: string): Promise<ConfigBlob> {
+// `file` or `file:media/type`, as oras takes it, relative to the working
+// directory like every other input path but the titles; small JSON, read whole.
+async function readConfig(value: string | undefined): Promise<ConfigBlob> {
   if (value === undefined) {
     return { mediaType: mediaTypes.ociEmpty, bytes: emptyConfig, digest: sha256Digest(emptyConfig) }
   }
   const typed = /^(.+):([A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*)$/.exec(value)
   const file = typed?.[1] ?? value
-  const path = isAbsolute(file) ? file : resolve(base, file)
+  const path = resolve(file)
   const size = (await stat(path).catch(() => undefined))?.size
   if (size === undefined) throw new InputError('config', `${path} does not exist`)
   if (size > maxManifestBytes) {
