@@ -36958,7 +36958,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4200);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(252);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -36967,7 +36967,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4200:
+/***/ 252:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68285,7 +68285,8 @@ class Transport {
                 headers,
                 body,
                 signal: request.signal,
-                attempts: request.retry === false ? 1 : this.policy.attempts
+                attempts: request.retry === false ? 1 : this.policy.attempts,
+                throttledOnly: request.retry === 'throttled'
             });
             const location = response.header('location');
             if (!redirectStatuses.has(response.status) || location === undefined)
@@ -68325,18 +68326,21 @@ class Transport {
         return this.loop({ ...what, signal: undefined }, this.policy.attempts, task, {
             verdict: () => undefined,
             release: async () => undefined,
+            retryErrors: true,
             wrap: error => error
         });
     }
     sendWithRetries(hop) {
         return this.loop(hop, hop.attempts, () => this.sendOnce(hop), {
-            verdict: response => isRetryableStatus(response.status)
+            verdict: response => (hop.throttledOnly ? response.status === 429 : isRetryableStatus(response.status))
                 ? {
                     status: response.status,
                     retryAfterMs: parseRetryAfter(response.header('retry-after'), this.now())
                 }
                 : undefined,
             release: response => response.discard(),
+            // A broken connection may have delivered part of the body: not for a throttled-only request.
+            retryErrors: !hop.throttledOnly,
             wrap: error => (error instanceof TransportError ? error : TransportError.from(error, hop.url))
         });
     }
@@ -68358,7 +68362,7 @@ class Transport {
             catch (error) {
                 if (verdict !== undefined)
                     throw error;
-                verdict = failureVerdict(error);
+                verdict = handling.retryErrors ? failureVerdict(error) : undefined;
                 const wait = verdict && retryDelay(this.policy, n - 1, verdict.retryAfterMs, this.random);
                 if (last || signal?.aborted || verdict === undefined || wait === undefined) {
                     throw handling.wrap(error);
@@ -69043,10 +69047,29 @@ function readSetManifest(common) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/pull.ts
+// The inputs of pull: what to fetch, where to write it and in which form.
+
+function readPull(common) {
+    const target = readTarget(readRepository(common.registry, 'pull'), 'pull');
+    if (target.kind === 'repository')
+        fail('tag', 'pull needs a tag or a digest');
+    return {
+        operation: 'pull',
+        ...common,
+        target,
+        path: parsers_text('path') ?? '.',
+        format: choice('format', ['files', 'oci-layout']) ?? 'files',
+        platform: readPlatform(),
+        cache: parsers_boolean('cache', true)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
 // The action's inputs: the only module that reads them. Everything is validated here,
 // before any network request, and comes out as one typed value per operation. Inputs
 // that an operation does not use are not read, so they can never fail it.
+
 
 
 
@@ -69171,20 +69194,6 @@ function authorityUrl(value) {
         fail('authority-host', `${parsers_quote(value)} must be https, as in https://login.microsoftonline.com`);
     }
     return address.baseUrl;
-}
-function readPull(common) {
-    const target = readTarget(readRepository(common.registry, 'pull'), 'pull');
-    if (target.kind === 'repository')
-        fail('tag', 'pull needs a tag or a digest');
-    return {
-        operation: 'pull',
-        ...common,
-        target,
-        path: parsers_text('path') ?? '.',
-        format: choice('format', ['files', 'oci-layout']) ?? 'files',
-        platform: readPlatform(),
-        cache: parsers_boolean('cache', true)
-    };
 }
 function readLock(operation, common) {
     const target = readTarget(readRepository(common.registry, operation), operation);
@@ -70070,9 +70079,10 @@ async function openBlob(client, repository, digest, size) {
 async function uploadBlob(client, repository, blob, options = {}) {
     if ((await headBlob(client, repository, blob.digest)) !== undefined)
         return 'exists';
-    return client.retrying('PUT', uploadsPath(repository), () => uploadOnce(client, repository, blob, options));
+    return client.retrying('PUT', uploadsPath(repository), () => sendBlob(client, repository, blob, options));
 }
-async function uploadOnce(client, repository, blob, options) {
+/** One attempt at an upload in a new session, for callers that own the retry (see uploadBlob). */
+async function sendBlob(client, repository, blob, options = {}) {
     const session = await startUpload(client, repository, blob.digest, options.mountFrom);
     if (session === 'mounted')
         return 'mounted';
@@ -70094,7 +70104,7 @@ async function uploadOnce(client, repository, blob, options) {
 function uploadsPath(repository) {
     return `/v2/${repository}/blobs/uploads/`;
 }
-/** Opens an upload session (or mounts the blob from `mountFrom`); one attempt. */
+/** Opens an upload session, or mounts the blob from `mountFrom`. */
 async function startUpload(client, repository, digest, mountFrom) {
     const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
     let path = uploadsPath(repository);
@@ -70106,8 +70116,8 @@ async function startUpload(client, repository, digest, mountFrom) {
         method: 'POST',
         path,
         scopes,
-        headers: { 'content-length': '0' },
-        retry: false
+        // No body: sending it again costs at most an unused session.
+        headers: { 'content-length': '0' }
     });
     if (response.status === 201) {
         await response.discard();
@@ -70127,7 +70137,7 @@ function putWhole(client, repository, location, blob) {
         scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
         body: () => blob.open(),
-        retry: false
+        retry: 'throttled'
     });
 }
 async function putChunks(client, repository, start, blob, chunkSize) {
@@ -70145,7 +70155,7 @@ async function putChunks(client, repository, start, blob, chunkSize) {
                 'content-range': `${offset}-${end}`
             },
             body: () => blob.open({ start: offset, end }),
-            retry: false
+            retry: 'throttled'
         });
         if (response.status !== 202) {
             throw await errors_registryError(response, `uploading bytes ${offset}-${end} of ${blob.digest} to ${repository}`);
@@ -70160,7 +70170,7 @@ async function putChunks(client, repository, start, blob, chunkSize) {
         path: url,
         scopes,
         headers: { 'content-length': '0' },
-        retry: false
+        retry: 'throttled'
     });
     await finishedUpload(response, repository, blob.digest);
 }
@@ -70242,7 +70252,7 @@ function artifactManifest(parts) {
     const manifest = {
         schemaVersion: 2,
         mediaType: mediaTypes.ociManifest,
-        artifactType: parts.artifactType,
+        ...(parts.artifactType ? { artifactType: parts.artifactType } : {}),
         config: descriptor(parts.config),
         layers: parts.layers.map(descriptor),
         ...(parts.subject ? { subject: descriptor(parts.subject) } : {}),
@@ -70269,7 +70279,9 @@ function sorted(record) {
 // Paths and globs relative to a base folder, as the `files` input gives them.
 // `*` and `?` stay within one path segment, `**` spans any number of them.
 // Globs match regular files (a link to one counts); a folder is pushed by
-// naming it. Nothing may lead outside the base folder.
+// naming it. Nothing may lead outside the base folder, not even through a
+// link: a checked-out link to /proc/self/environ or ~/.ssh must never be
+// pushed. (Links inside a pushed folder are stored as links, never followed.)
 
 
 class FilesError extends Error {
@@ -70339,6 +70351,10 @@ async function describe(base, title) {
         return undefined;
     try {
         const info = await (0,promises_.stat)(path);
+        const real = (0,external_node_path_.relative)(await (0,promises_.realpath)(base), await (0,promises_.realpath)(path));
+        if (real.startsWith('..') || (0,external_node_path_.isAbsolute)(real)) {
+            throw new FilesError(`${title} is a link that leads outside path; push what it points to instead`);
+        }
         if (!info.isFile() && !info.isDirectory()) {
             throw new FilesError(`${title} is neither a file nor a folder`);
         }
@@ -70393,6 +70409,8 @@ const files_plan_titleAnnotation = 'org.opencontainers.image.title';
 /** What oras writes when an artifact names no type of its own. */
 const defaultArtifactType = 'application/vnd.unknown.artifact.v1';
 const fileMediaType = 'application/octet-stream';
+/** A config file of no stated type: not an image config, so no client takes the artifact for an image. */
+const defaultConfigMediaType = 'application/vnd.unknown.config.v1+json';
 const emptyConfig = Buffer.from('{}');
 async function planFiles(inputs, env) {
     const base = (0,external_node_path_.resolve)(inputs.path);
@@ -70419,10 +70437,14 @@ async function planFiles(inputs, env) {
     return {
         layers,
         config,
-        artifactType: inputs.artifactType ??
-            (config.mediaType === mediaTypes.ociEmpty ? defaultArtifactType : config.mediaType),
+        ...artifactTypeFor(inputs.artifactType, config),
         annotations: { ...workflowAnnotations(env), ...inputs.annotations }
     };
+}
+function artifactTypeFor(given, config) {
+    if (given !== undefined)
+        return { artifactType: given };
+    return config.mediaType === mediaTypes.ociEmpty ? { artifactType: defaultArtifactType } : {};
 }
 // `file` or `file:media/type`, as oras takes it, relative to the working
 // directory like every other input path but the titles; small JSON, read whole.
@@ -70440,7 +70462,7 @@ async function readConfig(value) {
         throw new InputError('config', `${path} is ${size} bytes; a config may be at most 4 MiB`);
     }
     const bytes = await (0,promises_.readFile)(path);
-    return { mediaType: typed?.[2] ?? mediaTypes.ociConfig, bytes, digest: sha256Digest(bytes) };
+    return { mediaType: typed?.[2] ?? defaultConfigMediaType, bytes, digest: sha256Digest(bytes) };
 }
 // Where the content came from, when a workflow runs. Both stay the same for the
 // same commit, so an unchanged push keeps its digest; a time would not.
@@ -70690,24 +70712,239 @@ function parseObject(bytes) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/content/tar-index.ts
-// An index of a tar archive's members, built from the headers alone: the
-// bytes of a member are then read straight out of the archive, so an image
-// tar is never unpacked. Understands ustar (with its name prefix), PAX
-// extended headers (`x`, and `g` for all members that follow) and GNU long
-// names (`L`, `K`). Later members of the same name replace earlier ones, as
-// they do when tar extracts.
-
-
-
-
-const block = 512;
+;// CONCATENATED MODULE: ./src/content/tar-header.ts
+// Tar headers, decoded one 512-byte block at a time, for readers that seek
+// (tar-index) and readers that stream (tar-extract) alike. Understands ustar
+// (with its name prefix), PAX extended headers (`x`, and `g` for all members
+// that follow), GNU long names (`L`, `K`) and GNU base-256 sizes, and checks
+// every header's checksum. A member's header carries the names and size that
+// its extension headers gave it, so callers only ever see the final values.
+const tarBlock = 512;
 // PAX records and GNU long names are a few hundred bytes; more is not a tar we can trust.
 const maxMetadataBytes = 1024 * 1024;
-const maxLinkHops = 16;
+const extensionTypes = new Set(['x', 'g', 'L', 'K']);
 class TarFormatError extends Error {
     name = 'TarFormatError';
 }
+/** The data of a member of `size` bytes, padded to whole blocks. */
+function paddedSize(size) {
+    return Math.ceil(size / tarBlock) * tarBlock;
+}
+/** Decodes the headers of one archive in order, carrying extension headers to the member they describe. */
+class TarHeaderDecoder {
+    location;
+    global = {};
+    local = {};
+    /** `location` names the archive in messages. */
+    constructor(location) {
+        this.location = location;
+    }
+    /** The header in `block`, found at byte `position`; undefined at the end-of-archive (zero) block. */
+    decode(block, position) {
+        if (block.every(byte => byte === 0))
+            return undefined;
+        if (!checksumMatches(block)) {
+            throw new TarFormatError(position === 0
+                ? `${this.location} is not a tar archive`
+                : `${this.location} has a damaged tar header at byte ${position}`);
+        }
+        const type = String.fromCharCode(block[156] ?? 0);
+        const extension = extensionTypes.has(type);
+        // A PAX size replaces the header's field, which then may hold anything.
+        const fields = extension ? {} : { ...this.global, ...this.local };
+        const size = fields.size ?? headerSize(block, this.location, position);
+        if (extension && size > maxMetadataBytes) {
+            throw new TarFormatError(`${this.location} has a ${size}-byte tar extension header`);
+        }
+        if (!extension)
+            this.local = {};
+        return {
+            type,
+            name: fields.path ?? headerName(block),
+            linkName: fields.linkpath ?? cString(block.subarray(157, 257)),
+            size,
+            mode: octalNumber(block.subarray(100, 108)) ?? 0,
+            mtime: fields.mtime ?? octalNumber(block.subarray(136, 148)) ?? 0,
+            extension
+        };
+    }
+    /** Takes in the data of the extension header `header`, for the members it applies to. */
+    extend(header, data) {
+        if (header.type === 'x')
+            this.local = { ...this.local, ...parsePax(data, this.location) };
+        else if (header.type === 'g')
+            this.global = { ...this.global, ...parsePax(data, this.location) };
+        else if (header.type === 'L')
+            this.local = { ...this.local, path: cString(data) };
+        else if (header.type === 'K')
+            this.local = { ...this.local, linkpath: cString(data) };
+    }
+}
+// Records are `<length> <key>=<value>\n`, the length in bytes counting the whole record.
+function parsePax(data, path) {
+    const fields = {};
+    for (let at = 0; at < data.length;) {
+        const space = data.indexOf(0x20, at);
+        const length = Number(data.subarray(at, space).toString('ascii'));
+        if (space < 0 ||
+            !Number.isInteger(length) ||
+            length <= space - at ||
+            at + length > data.length) {
+            throw new TarFormatError(`${path} has a malformed PAX header`);
+        }
+        const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+        at += length;
+        const equals = record.indexOf('=');
+        const key = record.slice(0, equals);
+        const value = record.slice(equals + 1);
+        if (key === 'path')
+            fields.path = value;
+        else if (key === 'linkpath')
+            fields.linkpath = value;
+        else if (key === 'size' && /^\d+$/.test(value))
+            fields.size = Number(value);
+        else if (key === 'mtime' && /^\d+(\.\d+)?$/.test(value))
+            fields.mtime = Number(value);
+    }
+    return fields;
+}
+function headerName(header) {
+    const name = cString(header.subarray(0, 100));
+    // Only POSIX ustar has a prefix field; GNU tar keeps other data at that place.
+    const posixUstar = header.subarray(257, 263).toString('latin1') === 'ustar\0';
+    const prefix = posixUstar ? cString(header.subarray(345, 500)) : '';
+    return prefix === '' ? name : `${prefix}/${name}`;
+}
+function headerSize(header, path, position) {
+    const field = header.subarray(124, 136);
+    const first = field[0] ?? 0;
+    if (first & 0x80) {
+        // GNU base-256 for members of 8 GiB and more: big-endian after the marker bit.
+        let value = first & 0x7f;
+        for (const byte of field.subarray(1))
+            value = value * 256 + byte;
+        if (!Number.isSafeInteger(value))
+            throw new TarFormatError(`${path}: member too large`);
+        return value;
+    }
+    const octal = octalNumber(field);
+    if (octal === undefined) {
+        throw new TarFormatError(`${path} has a bad size field in the header at byte ${position}`);
+    }
+    return octal;
+}
+function checksumMatches(header) {
+    let sum = 0;
+    for (let i = 0; i < tarBlock; i++)
+        sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
+    return octalNumber(header.subarray(148, 156)) === sum;
+}
+function octalNumber(field) {
+    const text = cString(field).trim();
+    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : text === '' ? 0 : undefined;
+}
+function cString(bytes) {
+    const end = bytes.indexOf(0);
+    return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8');
+}
+/**
+ * The members of the tar stream `input`, in order, extension headers applied.
+ * Data is passed on as it arrives, never gathered, except the small data of
+ * extension headers. The rest of the stream after the end-of-archive block is
+ * read too, so that a damaged compressed stream is noticed.
+ */
+async function* readTarStream(input, location) {
+    const source = new ByteSource(input, location);
+    const headers = new TarHeaderDecoder(location);
+    try {
+        for (;;) {
+            const position = source.position;
+            const block = await source.exactly(tarBlock, true);
+            const header = block && headers.decode(block, position);
+            if (header === undefined)
+                break;
+            if (header.extension) {
+                headers.extend(header, (await source.exactly(header.size)) ?? Buffer.alloc(0));
+                await source.skip(paddedSize(header.size) - header.size);
+                continue;
+            }
+            let left = header.size;
+            const body = (async function* () {
+                while (left > 0) {
+                    const chunk = await source.upTo(left);
+                    left -= chunk.length;
+                    yield chunk;
+                }
+            })();
+            yield { header, body };
+            await source.skip(left + paddedSize(header.size) - header.size);
+        }
+        while ((await source.upTo(64 * 1024, true)).length > 0)
+            ;
+    }
+    finally {
+        await source.close();
+    }
+}
+/** Bytes from a stream, taken in the amounts a tar reader asks for. */
+class ByteSource {
+    location;
+    pending = Buffer.alloc(0);
+    chunks;
+    position = 0;
+    constructor(input, location) {
+        this.location = location;
+        this.chunks = input[Symbol.asyncIterator]();
+    }
+    /** Between 1 and `max` bytes; at the end of the stream, none if `endOk`, else an error. */
+    async upTo(max, endOk = false) {
+        while (this.pending.length === 0) {
+            const next = await this.chunks.next();
+            if (next.done) {
+                if (endOk)
+                    return Buffer.alloc(0);
+                throw new TarFormatError(`${this.location} is truncated at byte ${this.position}`);
+            }
+            this.pending = next.value;
+        }
+        const taken = this.pending.subarray(0, max);
+        this.pending = this.pending.subarray(taken.length);
+        this.position += taken.length;
+        return taken;
+    }
+    /** Exactly `length` bytes; undefined if the stream ends first at a block boundary and `endOk`. */
+    async exactly(length, endOk = false) {
+        const parts = [];
+        for (let got = 0; got < length;) {
+            const part = await this.upTo(length - got, endOk && got === 0);
+            if (part.length === 0)
+                return undefined;
+            parts.push(part);
+            got += part.length;
+        }
+        return Buffer.concat(parts);
+    }
+    async skip(length) {
+        for (let left = length; left > 0;)
+            left -= (await this.upTo(left)).length;
+    }
+    async close() {
+        await this.chunks.return?.();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/content/tar-index.ts
+// An index of a tar archive's members, built from the headers alone (decoded
+// by tar-header): the bytes of a member are then read straight out of the
+// archive, so an image tar is never unpacked. Later members of the same name
+// replace earlier ones, as they do when tar extracts.
+
+
+
+
+
+
+const maxLinkHops = 16;
 /** `./a//b/` and `/a/b` are both `a/b`; undefined for names that climb out of the archive. */
 function normaliseEntryName(name) {
     const normal = external_node_path_.posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
@@ -70793,47 +71030,25 @@ async function indexTar(file, location = file) {
     try {
         const { size: total } = await handle.stat();
         const members = new Map();
-        let global = {};
-        let local = {};
-        for (let position = 0; position + block <= total;) {
-            const header = await readExactly(handle, position, block);
-            if (header.every(byte => byte === 0))
+        const headers = new TarHeaderDecoder(location);
+        for (let position = 0; position + tarBlock <= total;) {
+            const header = headers.decode(await readExactly(handle, position, tarBlock), position);
+            if (header === undefined)
                 break;
-            if (!checksumMatches(header)) {
-                throw new TarFormatError(position === 0
-                    ? `${location} is not a tar archive`
-                    : `${location} has a damaged tar header at byte ${position}`);
-            }
-            const type = String.fromCharCode(header[156] ?? 0);
-            const extension = type === 'x' || type === 'g' || type === 'L' || type === 'K';
-            const fields = { ...global, ...local };
-            const size = (extension ? undefined : fields.size) ?? headerSize(header, location, position);
-            const dataStart = position + block;
-            if (dataStart + size > total)
+            const dataStart = position + tarBlock;
+            if (dataStart + header.size > total)
                 throw new TarFormatError(`${location} is truncated`);
-            position = dataStart + Math.ceil(size / block) * block;
-            if (extension) {
-                if (size > maxMetadataBytes) {
-                    throw new TarFormatError(`${location} has a ${size}-byte tar extension header`);
-                }
-                const data = await readExactly(handle, dataStart, size);
-                if (type === 'x')
-                    local = { ...local, ...parsePax(data, location) };
-                else if (type === 'g')
-                    global = { ...global, ...parsePax(data, location) };
-                else if (type === 'L')
-                    local = { ...local, path: cString(data) };
-                else
-                    local = { ...local, linkpath: cString(data) };
+            position = dataStart + paddedSize(header.size);
+            if (header.extension) {
+                headers.extend(header, await readExactly(handle, dataStart, header.size));
                 continue;
             }
-            local = {};
-            const name = normaliseEntryName(fields.path ?? headerName(header));
+            const name = normaliseEntryName(header.name);
             if (name === undefined || name === '')
                 continue;
-            const target = fields.linkpath ?? cString(header.subarray(157, 257));
+            const { type, linkName: target } = header;
             if (type === '0' || type === '\0' || type === '7') {
-                members.set(name, { kind: 'file', offset: dataStart, size });
+                members.set(name, { kind: 'file', offset: dataStart, size: header.size });
             }
             else if (type === '1') {
                 members.set(name, { kind: 'hardlink', target });
@@ -70851,71 +71066,6 @@ async function indexTar(file, location = file) {
     finally {
         await handle.close();
     }
-}
-// Records are `<length> <key>=<value>\n`, the length in bytes counting the whole record.
-function parsePax(data, path) {
-    const fields = {};
-    for (let at = 0; at < data.length;) {
-        const space = data.indexOf(0x20, at);
-        const length = Number(data.subarray(at, space).toString('ascii'));
-        if (space < 0 ||
-            !Number.isInteger(length) ||
-            length <= space - at ||
-            at + length > data.length) {
-            throw new TarFormatError(`${path} has a malformed PAX header`);
-        }
-        const record = data.subarray(space + 1, at + length - 1).toString('utf8');
-        at += length;
-        const equals = record.indexOf('=');
-        const key = record.slice(0, equals);
-        const value = record.slice(equals + 1);
-        if (key === 'path')
-            fields.path = value;
-        else if (key === 'linkpath')
-            fields.linkpath = value;
-        else if (key === 'size' && /^\d+$/.test(value))
-            fields.size = Number(value);
-    }
-    return fields;
-}
-function headerName(header) {
-    const name = cString(header.subarray(0, 100));
-    // Only POSIX ustar has a prefix field; GNU tar keeps other data at that place.
-    const posixUstar = header.subarray(257, 263).toString('latin1') === 'ustar\0';
-    const prefix = posixUstar ? cString(header.subarray(345, 500)) : '';
-    return prefix === '' ? name : `${prefix}/${name}`;
-}
-function headerSize(header, path, position) {
-    const field = header.subarray(124, 136);
-    const first = field[0] ?? 0;
-    if (first & 0x80) {
-        // GNU base-256 for members of 8 GiB and more: big-endian after the marker bit.
-        let value = first & 0x7f;
-        for (const byte of field.subarray(1))
-            value = value * 256 + byte;
-        if (!Number.isSafeInteger(value))
-            throw new TarFormatError(`${path}: member too large`);
-        return value;
-    }
-    const octal = octalNumber(field);
-    if (octal === undefined) {
-        throw new TarFormatError(`${path} has a bad size field in the header at byte ${position}`);
-    }
-    return octal;
-}
-function checksumMatches(header) {
-    let sum = 0;
-    for (let i = 0; i < block; i++)
-        sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
-    return octalNumber(header.subarray(148, 156)) === sum;
-}
-function octalNumber(field) {
-    const text = cString(field).trim();
-    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : text === '' ? 0 : undefined;
-}
-function cString(bytes) {
-    const end = bytes.indexOf(0);
-    return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8');
 }
 async function readExactly(handle, position, length) {
     const buffer = Buffer.alloc(length);
@@ -71224,6 +71374,8 @@ function asImageSourceError(error, path) {
 // failure stops new starts; the ones under way finish before it is thrown,
 // so nothing is left running behind the caller's back.
 async function inPool(items, limit, task) {
+    if (!(limit >= 1))
+        throw new RangeError(`a pool needs room for at least one task, not ${limit}`);
     const results = new Array(items.length);
     let next = 0;
     let failure;
@@ -71484,7 +71636,7 @@ async function hashFile(path, expectedSize) {
 
 
 
-const tar_writer_block = 512;
+const block = 512;
 const ustarNameMax = 100;
 const ustarPrefixMax = 155;
 /** The largest size that 11 octal digits hold: 8 GiB less one byte. */
@@ -71517,7 +71669,7 @@ async function* entries(root, prefix) {
     if (!info.isDirectory() || name === '')
         throw new Error(`${root} is not a folder that can be packed`);
     yield* directory(root, `${name}/`, info);
-    yield Buffer.alloc(2 * tar_writer_block);
+    yield Buffer.alloc(2 * block);
 }
 async function* directory(path, name, info) {
     yield header({ name, mode: info.mode, size: 0, type: '5' });
@@ -71664,7 +71816,7 @@ function paxRecord(key, value) {
     return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
 }
 function ustarBlock(fields) {
-    const buffer = Buffer.alloc(tar_writer_block);
+    const buffer = Buffer.alloc(block);
     fields.name.copy(buffer, 0);
     octal(buffer, 100, 8, fields.mode);
     octal(buffer, 108, 8, 0); // uid
@@ -71692,7 +71844,7 @@ function isAscii(bytes) {
     return bytes.every(byte => byte < 0x80);
 }
 function padding(size) {
-    return (tar_writer_block - (size % tar_writer_block)) % tar_writer_block;
+    return (block - (size % block)) % block;
 }
 
 ;// CONCATENATED MODULE: ./src/content/folder-layer.ts
@@ -71746,8 +71898,11 @@ async function uploadWhileHashing(client, repository, source) {
         }
         // A second try knows the digest: the plain path (HEAD, POST, PUT) serves it.
         const digest = await source.digest;
+        if ((await headBlob(client, repository, digest)) !== undefined) {
+            return { digest, outcome: 'exists' };
+        }
         const blob = { digest, size: source.size, open: () => source.open() };
-        return { digest, outcome: await uploadBlob(client, repository, blob) };
+        return { digest, outcome: await sendBlob(client, repository, blob) };
     });
 }
 async function speculate(client, repository, source) {
@@ -71763,7 +71918,7 @@ async function speculate(client, repository, source) {
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(source.size) },
         body: () => source.open(),
         signal: abort.signal,
-        retry: false
+        retry: 'throttled'
     });
     // Until it is awaited below, a failed PATCH must not count as unhandled.
     sent.catch(() => undefined);
@@ -71781,7 +71936,14 @@ async function speculate(client, repository, source) {
         await cancel(client, repository, session, sent);
         return { digest, outcome: 'exists' };
     }
-    const patched = await sent;
+    let patched;
+    try {
+        patched = await sent;
+    }
+    catch (error) {
+        await cancel(client, repository, session, sent);
+        throw error;
+    }
     if (patched.status !== 202) {
         throw await errors_registryError(patched, `uploading ${digest} to ${repository}`);
     }
@@ -71793,7 +71955,7 @@ async function speculate(client, repository, source) {
         path: url,
         scopes,
         headers: { 'content-length': '0' },
-        retry: false
+        retry: 'throttled'
     });
     await finishedUpload(closed, repository, digest);
     return { digest, outcome: 'uploaded' };
@@ -72005,7 +72167,7 @@ async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
         progress.stop();
     }
     const bytes = artifactManifest({
-        artifactType: plan.artifactType,
+        ...(plan.artifactType ? { artifactType: plan.artifactType } : {}),
         config: {
             mediaType: plan.config.mediaType,
             digest: plan.config.digest,
@@ -72018,7 +72180,7 @@ async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
     const published = await publishManifest(client, repository, {
         bytes,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        artifactType: plan.artifactType,
+        ...(plan.artifactType ? { artifactType: plan.artifactType } : {}),
         annotations: plan.annotations,
         ...(subject ? { subject } : {})
     }, tags);
@@ -72026,7 +72188,7 @@ async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
     for (const layer of layers)
         log.info(`${layer.status === 'exists' ? 'already there' : layer.status}: ${layer.title} (${formatBytes(layer.descriptor.size)}, ${layer.descriptor.digest})`);
     return pushResult(client, repository, published, layers, seconds, log, {
-        artifactType: plan.artifactType
+        ...(plan.artifactType ? { artifactType: plan.artifactType } : {})
     });
 }
 /** The subject's descriptor; it must exist in the same repository. */

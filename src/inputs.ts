@@ -34,8 +34,10 @@ import {
   type PushInputs,
   type SetManifestInputs
 } from './inputs/push.js'
+import { readPull, type PullInputs } from './inputs/pull.js'
 
 export { InputError } from './inputs/parsers.js'
+export type { PullInputs } from './inputs/pull.js'
 export type { PushInputs, SetManifestInputs } from './inputs/push.js'
 
 export const OPERATIONS = [
@@ -104,15 +106,6 @@ export type ManifestTarget =
 export type Target = ManifestTarget | { kind: 'repository'; repository: string }
 /** inspect without a repository lists the catalog. */
 export type InspectTarget = Target | { kind: 'catalog' }
-
-export interface PullInputs extends CommonInputs {
-  operation: 'pull'
-  target: ManifestTarget
-  path: string
-  format: 'files' | 'oci-layout'
-  platform: Platform
-  cache: boolean
-}
 
 export const LOCK_ATTRIBUTES = ['write', 'delete', 'read', 'list'] as const
 export type LockAttribute = (typeof LOCK_ATTRIBUTES)[number]
@@ -298,20 +291,6 @@ function authorityUrl(value: string): string {
     fail('authority-host', `${quote(value)} must be https, as in https://login.microsoftonline.com`)
   }
   return address.baseUrl
-}
-
-function readPull(common: CommonInputs): PullInputs {
-  const target = readTarget(readRepository(common.registry, 'pull'), 'pull')
-  if (target.kind === 'repository') fail('tag', 'pull needs a tag or a digest')
-  return {
-    operation: 'pull',
-    ...common,
-    target,
-    path: text('path') ?? '.',
-    format: choice('format', ['files', 'oci-layout'] as const) ?? 'files',
-    platform: readPlatform(),
-    cache: boolean('cache', true)
-  }
 }
 
 function readLock(operation: 'lock' | 'unlock', common: CommonInputs): LockInputs {

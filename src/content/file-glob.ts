@@ -1,9 +1,11 @@
 // Paths and globs relative to a base folder, as the `files` input gives them.
 // `*` and `?` stay within one path segment, `**` spans any number of them.
 // Globs match regular files (a link to one counts); a folder is pushed by
-// naming it. Nothing may lead outside the base folder.
+// naming it. Nothing may lead outside the base folder, not even through a
+// link: a checked-out link to /proc/self/environ or ~/.ssh must never be
+// pushed. (Links inside a pushed folder are stored as links, never followed.)
 
-import { lstat, readdir, stat } from 'node:fs/promises'
+import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, sep } from 'node:path'
 
 export interface FoundPath {
@@ -90,6 +92,12 @@ async function describe(base: string, title: string): Promise<FoundPath | undefi
   if (rel.startsWith('..') || isAbsolute(rel)) return undefined
   try {
     const info = await stat(path)
+    const real = relative(await realpath(base), await realpath(path))
+    if (real.startsWith('..') || isAbsolute(real)) {
+      throw new FilesError(
+        `${title} is a link that leads outside path; push what it points to instead`
+      )
+    }
     if (!info.isFile() && !info.isDirectory()) {
       throw new FilesError(`${title} is neither a file nor a folder`)
     }

@@ -29,11 +29,13 @@ export interface HttpRequest {
   maxRedirects?: number
   signal?: AbortSignal
   /**
-   * false: one attempt, the answer handed back as it is. For a request whose
-   * body cannot be sent twice to the same place (a PATCH into an upload
-   * session); the caller repeats the whole exchange through `retrying`.
+   * false: one attempt, the answer handed back as it is. 'throttled': again
+   * only after a 429, which says the server did nothing with the request.
+   * Both are for a request whose body cannot simply be sent again after a
+   * failure (data into an upload session, which may keep part of it); the
+   * caller repeats the whole exchange through `retrying` instead.
    */
-  retry?: boolean
+  retry?: boolean | 'throttled'
 }
 
 export interface RetryEvent {
@@ -67,6 +69,8 @@ interface Hop {
   body: RequestBody | undefined
   signal: AbortSignal | undefined
   attempts: number
+  /** Only a 429 is worth another attempt (see HttpRequest.retry). */
+  throttledOnly: boolean
 }
 
 /** Why an attempt may be made again, or undefined when its outcome stands. */
@@ -158,7 +162,8 @@ export class Transport {
         headers,
         body,
         signal: request.signal,
-        attempts: request.retry === false ? 1 : this.policy.attempts
+        attempts: request.retry === false ? 1 : this.policy.attempts,
+        throttledOnly: request.retry === 'throttled'
       })
       const location = response.header('location')
       if (!redirectStatuses.has(response.status) || location === undefined) return response
@@ -204,6 +209,7 @@ export class Transport {
     return this.loop({ ...what, signal: undefined }, this.policy.attempts, task, {
       verdict: () => undefined,
       release: async () => undefined,
+      retryErrors: true,
       wrap: error => error
     })
   }
@@ -211,13 +217,15 @@ export class Transport {
   private sendWithRetries(hop: Hop): Promise<HttpResponse> {
     return this.loop(hop, hop.attempts, () => this.sendOnce(hop), {
       verdict: response =>
-        isRetryableStatus(response.status)
+        (hop.throttledOnly ? response.status === 429 : isRetryableStatus(response.status))
           ? {
               status: response.status,
               retryAfterMs: parseRetryAfter(response.header('retry-after'), this.now())
             }
           : undefined,
       release: response => response.discard(),
+      // A broken connection may have delivered part of the body: not for a throttled-only request.
+      retryErrors: !hop.throttledOnly,
       wrap: error => (error instanceof TransportError ? error : TransportError.from(error, hop.url))
     })
   }
@@ -229,6 +237,7 @@ export class Transport {
     handling: {
       verdict: (value: T) => Verdict | undefined
       release: (value: T) => Promise<void>
+      retryErrors: boolean
       wrap: (error: unknown) => unknown
     }
   ): Promise<T> {
@@ -246,7 +255,7 @@ export class Transport {
         await this.pause({ url, method, retry: n, delayMs: wait, ...verdict }, signal)
       } catch (error) {
         if (verdict !== undefined) throw error
-        verdict = failureVerdict(error)
+        verdict = handling.retryErrors ? failureVerdict(error) : undefined
         const wait = verdict && retryDelay(this.policy, n - 1, verdict.retryAfterMs, this.random)
         if (last || signal?.aborted || verdict === undefined || wait === undefined) {
           throw handling.wrap(error)

@@ -7,6 +7,7 @@ export async function inPool<T, R>(
   limit: number,
   task: (item: T, index: number) => Promise<R>
 ): Promise<R[]> {
+  if (!(limit >= 1)) throw new RangeError(`a pool needs room for at least one task, not ${limit}`)
   const results: R[] = new Array<R>(items.length)
   let next = 0
   let failure: { error: unknown } | undefined

@@ -97,15 +97,16 @@ export async function uploadBlob(
 ): Promise<UploadOutcome> {
   if ((await headBlob(client, repository, blob.digest)) !== undefined) return 'exists'
   return client.retrying('PUT', uploadsPath(repository), () =>
-    uploadOnce(client, repository, blob, options)
+    sendBlob(client, repository, blob, options)
   )
 }
 
-async function uploadOnce(
+/** One attempt at an upload in a new session, for callers that own the retry (see uploadBlob). */
+export async function sendBlob(
   client: RegistryClient,
   repository: string,
   blob: BlobSource,
-  options: UploadOptions
+  options: UploadOptions = {}
 ): Promise<UploadOutcome> {
   const session = await startUpload(client, repository, blob.digest, options.mountFrom)
   if (session === 'mounted') return 'mounted'
@@ -129,7 +130,7 @@ export function uploadsPath(repository: string): string {
   return `/v2/${repository}/blobs/uploads/`
 }
 
-/** Opens an upload session (or mounts the blob from `mountFrom`); one attempt. */
+/** Opens an upload session, or mounts the blob from `mountFrom`. */
 export async function startUpload(
   client: RegistryClient,
   repository: string,
@@ -146,8 +147,8 @@ export async function startUpload(
     method: 'POST',
     path,
     scopes,
-    headers: { 'content-length': '0' },
-    retry: false
+    // No body: sending it again costs at most an unused session.
+    headers: { 'content-length': '0' }
   })
   if (response.status === 201) {
     await response.discard()
@@ -173,7 +174,7 @@ function putWhole(
     scopes: [repositoryScope(repository, 'pull', 'push')],
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
     body: () => blob.open(),
-    retry: false
+    retry: 'throttled'
   })
 }
 
@@ -198,7 +199,7 @@ async function putChunks(
         'content-range': `${offset}-${end}`
       },
       body: () => blob.open({ start: offset, end }),
-      retry: false
+      retry: 'throttled'
     })
     if (response.status !== 202) {
       throw await registryError(
@@ -216,7 +217,7 @@ async function putChunks(
     path: url,
     scopes,
     headers: { 'content-length': '0' },
-    retry: false
+    retry: 'throttled'
   })
   await finishedUpload(response, repository, blob.digest)
 }

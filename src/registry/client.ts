@@ -18,8 +18,8 @@ export interface RegistryRequest {
   body?: RequestBody
   maxRedirects?: number
   signal?: AbortSignal
-  /** false: one attempt (see HttpRequest.retry); the caller repeats the exchange with `retrying`. */
-  retry?: boolean
+  /** See HttpRequest.retry; the caller repeats the exchange with `retrying`. */
+  retry?: boolean | 'throttled'
 }
 
 // One answer to a refused token: a token may have been revoked or expired on

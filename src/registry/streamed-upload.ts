@@ -13,8 +13,8 @@ import type { HttpResponse } from '../http/transport.js'
 import {
   finishedUpload,
   headBlob,
+  sendBlob,
   startUpload,
-  uploadBlob,
   uploadLocation,
   uploadsPath,
   type BlobSource,
@@ -50,8 +50,11 @@ export async function uploadWhileHashing(
     }
     // A second try knows the digest: the plain path (HEAD, POST, PUT) serves it.
     const digest = await source.digest
+    if ((await headBlob(client, repository, digest)) !== undefined) {
+      return { digest, outcome: 'exists' }
+    }
     const blob: BlobSource = { digest, size: source.size, open: () => source.open() }
-    return { digest, outcome: await uploadBlob(client, repository, blob) }
+    return { digest, outcome: await sendBlob(client, repository, blob) }
   })
 }
 
@@ -71,7 +74,7 @@ async function speculate(
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(source.size) },
     body: () => source.open(),
     signal: abort.signal,
-    retry: false
+    retry: 'throttled'
   })
   // Until it is awaited below, a failed PATCH must not count as unhandled.
   sent.catch(() => undefined)
@@ -90,7 +93,13 @@ async function speculate(
     return { digest, outcome: 'exists' }
   }
 
-  const patched = await sent
+  let patched: HttpResponse
+  try {
+    patched = await sent
+  } catch (error) {
+    await cancel(client, repository, session, sent)
+    throw error
+  }
   if (patched.status !== 202) {
     throw await registryError(patched, `uploading ${digest} to ${repository}`)
   }
@@ -102,7 +111,7 @@ async function speculate(
     path: url,
     scopes,
     headers: { 'content-length': '0' },
-    retry: false
+    retry: 'throttled'
   })
   await finishedUpload(closed, repository, digest)
   return { digest, outcome: 'uploaded' }

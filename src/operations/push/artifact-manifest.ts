@@ -6,7 +6,7 @@ import { mediaTypes } from '../../registry/media-types.js'
 import type { Descriptor } from '../../registry/types.js'
 
 export interface ArtifactParts {
-  artifactType: string
+  artifactType?: string
   config: Descriptor
   layers: Descriptor[]
   subject?: Descriptor
@@ -17,7 +17,7 @@ export function artifactManifest(parts: ArtifactParts): Buffer {
   const manifest = {
     schemaVersion: 2,
     mediaType: mediaTypes.ociManifest,
-    artifactType: parts.artifactType,
+    ...(parts.artifactType ? { artifactType: parts.artifactType } : {}),
     config: descriptor(parts.config),
     layers: parts.layers.map(descriptor),
     ...(parts.subject ? { subject: descriptor(parts.subject) } : {}),

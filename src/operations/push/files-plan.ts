@@ -14,6 +14,8 @@ export const titleAnnotation = 'org.opencontainers.image.title'
 /** What oras writes when an artifact names no type of its own. */
 export const defaultArtifactType = 'application/vnd.unknown.artifact.v1'
 export const fileMediaType = 'application/octet-stream'
+/** A config file of no stated type: not an image config, so no client takes the artifact for an image. */
+export const defaultConfigMediaType = 'application/vnd.unknown.config.v1+json'
 
 export type PlannedLayer =
   | { kind: 'file'; path: string; title: string; size: number }
@@ -28,7 +30,8 @@ export interface ConfigBlob {
 export interface FilesPlan {
   layers: PlannedLayer[]
   config: ConfigBlob
-  artifactType: string
+  /** Required with the empty config; with a config of its own, its media type says what the artifact is. */
+  artifactType?: string
   annotations: Record<string, string>
 }
 
@@ -63,11 +66,14 @@ export async function planFiles(
   return {
     layers,
     config,
-    artifactType:
-      inputs.artifactType ??
-      (config.mediaType === mediaTypes.ociEmpty ? defaultArtifactType : config.mediaType),
+    ...artifactTypeFor(inputs.artifactType, config),
     annotations: { ...workflowAnnotations(env), ...inputs.annotations }
   }
+}
+
+function artifactTypeFor(given: string | undefined, config: ConfigBlob): { artifactType?: string } {
+  if (given !== undefined) return { artifactType: given }
+  return config.mediaType === mediaTypes.ociEmpty ? { artifactType: defaultArtifactType } : {}
 }
 
 // `file` or `file:media/type`, as oras takes it, relative to the working
@@ -85,7 +91,7 @@ async function readConfig(value: string | undefined): Promise<ConfigBlob> {
     throw new InputError('config', `${path} is ${size} bytes; a config may be at most 4 MiB`)
   }
   const bytes = await readFile(path)
-  return { mediaType: typed?.[2] ?? mediaTypes.ociConfig, bytes, digest: sha256Digest(bytes) }
+  return { mediaType: typed?.[2] ?? defaultConfigMediaType, bytes, digest: sha256Digest(bytes) }
 }
 
 // Where the content came from, when a workflow runs. Both stay the same for the

@@ -86,7 +86,7 @@ async function pushFiles(
     progress.stop()
   }
   const bytes = artifactManifest({
-    artifactType: plan.artifactType,
+    ...(plan.artifactType ? { artifactType: plan.artifactType } : {}),
     config: {
       mediaType: plan.config.mediaType,
       digest: plan.config.digest,
@@ -102,7 +102,7 @@ async function pushFiles(
     {
       bytes,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      artifactType: plan.artifactType,
+      ...(plan.artifactType ? { artifactType: plan.artifactType } : {}),
       annotations: plan.annotations,
       ...(subject ? { subject } : {})
     },
@@ -114,7 +114,7 @@ async function pushFiles(
       `${layer.status === 'exists' ? 'already there' : layer.status}: ${layer.title} (${formatBytes(layer.descriptor.size)}, ${layer.descriptor.digest})`
     )
   return pushResult(client, repository, published, layers, seconds, log, {
-    artifactType: plan.artifactType
+    ...(plan.artifactType ? { artifactType: plan.artifactType } : {})
   })
 }
 

@@ -1,0 +1,325 @@
+// The upload building blocks of push against the real distribution registry
+// and the ACR emulator in front of it: an upload that starts before its
+// digest is known, dropped when the registry turns out to have the blob, and
+// whole uploads started again in a new session after a failed PUT or PATCH.
+// Every blob is read back with node's own client and hashed here.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import http from 'node:http'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { Authorizer } from '../../src/auth/authorizer.js'
+import type { Credentials } from '../../src/auth/credentials.js'
+import { Transport, type RetryEvent } from '../../src/http/transport.js'
+import { headBlob, openBlob, uploadBlob, type BlobSource } from '../../src/registry/blobs.js'
+import { RegistryClient } from '../../src/registry/client.js'
+import { uploadWhileHashing, type UnhashedSource } from '../../src/registry/streamed-upload.js'
+import { startAcrEmulator, type AcrEmulator } from '../../test/emulators/acr/index.js'
+import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
+import { startRegistry, type AccessLogEntry, type Registry } from '../../test/rig/registry.js'
+
+const MiB = 1024 * 1024
+const admin = { username: 'pushadmin', password: 'push-Password-1' }
+
+let dir: string
+let registry: Registry
+let acr: AcrEmulator
+const transports: Transport[] = []
+const retries: RetryEvent[] = []
+
+beforeAll(async () => {
+  dir = await makeTempDir('pushblocks')
+  registry = await startRegistry()
+  acr = await startAcrEmulator({ registry, users: [admin] })
+})
+
+afterAll(async () => {
+  await Promise.all(transports.map(t => t.close()))
+  await acr?.stop()
+  await registry?.stop()
+  await removeTempDir(dir)
+})
+
+function clientFor(url: string, credentials: Credentials, ca?: string): RegistryClient {
+  const transport = new Transport({
+    ca,
+    proxy: {},
+    retry: { attempts: 3, baseDelayMs: 10 },
+    onRetry: event => retries.push(event)
+  })
+  transports.push(transport)
+  const authorizer = new Authorizer({ transport, credentials, mask: () => undefined })
+  return new RegistryClient(url, transport, authorizer)
+}
+
+/** Writes `size` random bytes to a new file, hashing them on the way; nothing is held whole. */
+async function randomFile(name: string, size: number): Promise<{ path: string; digest: string }> {
+  const path = join(dir, name)
+  const out = createWriteStream(path)
+  const hash = createHash('sha256')
+  for (let written = 0; written < size; written += MiB) {
+    const chunk = randomBytes(Math.min(MiB, size - written))
+    hash.update(chunk)
+    if (!out.write(chunk)) await once(out, 'drain')
+  }
+  out.end()
+  await once(out, 'close')
+  return { path, digest: `sha256:${hash.digest('hex')}` }
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return `sha256:${hash.digest('hex')}`
+}
+
+function unhashed(path: string, size: number, digest = hashFile(path)): UnhashedSource {
+  return { size, open: () => createReadStream(path), digest }
+}
+
+function fileBlob(path: string, size: number, digest: string): BlobSource {
+  return {
+    digest,
+    size,
+    open: range => createReadStream(path, range ?? {})
+  }
+}
+
+/** GETs a blob straight from the distribution registry with node's client and hashes it. */
+function fetchDigest(
+  repository: string,
+  digest: string
+): Promise<{ digest: string; size: number }> {
+  return new Promise((resolve, reject) => {
+    const url = `${registry.url}/v2/${repository}/blobs/${digest}`
+    http
+      .get(url, { agent: false, headers: { 'user-agent': 'push-blocks-check' } }, res => {
+        if (res.statusCode !== 200) {
+          res.resume()
+          reject(new Error(`GET ${url}: ${res.statusCode}`))
+          return
+        }
+        const hash = createHash('sha256')
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          hash.update(chunk)
+          size += chunk.length
+        })
+        res.on('error', reject)
+        res.on('end', () => resolve({ digest: `sha256:${hash.digest('hex')}`, size }))
+      })
+      .on('error', reject)
+  })
+}
+
+const ours = (entries: AccessLogEntry[], repository: string): AccessLogEntry[] =>
+  entries.filter(e => e.userAgent.startsWith('acr-action') && e.path.includes(`/${repository}/`))
+
+const isFinalPut = (e: AccessLogEntry): boolean =>
+  e.method === 'PUT' && e.path.includes('/blobs/uploads/') && e.path.includes('digest=')
+
+describe('uploadWhileHashing on the distribution registry', () => {
+  const repository = 'blocks/streamed'
+  const size = 20 * MiB
+  let client: RegistryClient
+  let file: { path: string; digest: string }
+
+  beforeAll(async () => {
+    client = clientFor(registry.url, { kind: 'anonymous' })
+    file = await randomFile('streamed.bin', size)
+  })
+
+  it('uploads a new blob while it is hashed, in one PATCH and one PUT', async () => {
+    const before = (await registry.requests()).length
+    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size))
+    expect(result).toEqual({ digest: file.digest, outcome: 'uploaded' })
+
+    expect(await headBlob(client, repository, file.digest)).toBe(size)
+    expect(await fetchDigest(repository, file.digest)).toEqual({ digest: file.digest, size })
+
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.filter(e => e.method === 'PATCH').map(e => e.status)).toEqual([202])
+    expect(sent.filter(isFinalPut).map(e => e.status)).toEqual([201])
+  })
+
+  it('drops the session of a blob the registry has, sending no PUT ?digest=', async () => {
+    const before = (await registry.requests()).length
+    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size))
+    expect(result).toEqual({ digest: file.digest, outcome: 'exists' })
+
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.filter(isFinalPut)).toEqual([])
+    const sessions = sent.filter(e => e.method === 'POST')
+    expect(sessions.map(e => e.status)).toEqual([202])
+    const patches = sent.filter(e => e.method === 'PATCH')
+    expect(patches.length).toBeLessThanOrEqual(1)
+    // Abandoned: cut off before the registry took it all, or taken and then deleted.
+    for (const patch of patches) {
+      const session = patch.path.split('?')[0]
+      const deleted = sent.some(e => e.method === 'DELETE' && e.path.split('?')[0] === session)
+      expect(patch.status !== 202 || deleted).toBe(true)
+    }
+    expect(await fetchDigest(repository, file.digest)).toEqual({ digest: file.digest, size })
+  })
+
+  it('fails with the error of a digest that could not be worked out, and stores nothing', async () => {
+    const other = await randomFile('unhashable.bin', 2 * MiB)
+    const failure = new Error('reading the file for its digest failed')
+    let fail!: (error: unknown) => void
+    const digest = new Promise<string>((_resolve, reject) => (fail = reject))
+    digest.catch(() => undefined)
+    const before = (await registry.requests()).length
+    const upload = uploadWhileHashing(client, repository, unhashed(other.path, 2 * MiB, digest))
+    setTimeout(() => fail(failure), 20)
+    await expect(upload).rejects.toBe(failure)
+
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.filter(isFinalPut)).toEqual([])
+    expect(await headBlob(client, repository, other.digest)).toBeUndefined()
+  })
+})
+
+describe('whole uploads started again through the ACR emulator', () => {
+  const size = 3 * MiB
+  let client: RegistryClient
+
+  beforeAll(() => {
+    client = clientFor(acr.url, { kind: 'basic', ...admin }, acr.caPem)
+  })
+
+  // The emulator logs a request once its response is flushed, which can trail the client.
+  const logSettled = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 50))
+
+  function sessionsOf(repository: string) {
+    const uploads = acr
+      .requests()
+      .filter(r => r.path.startsWith(`/v2/${repository}/blobs/uploads/`))
+    return {
+      posts: uploads.filter(r => r.method === 'POST'),
+      puts: uploads.filter(r => r.method === 'PUT'),
+      patches: uploads.filter(r => r.method === 'PATCH')
+    }
+  }
+
+  it('starts a new session after a 500 on the PUT, ending with the right blob', async () => {
+    const repository = 'blocks/put-fault'
+    const file = await randomFile('put-fault.bin', size)
+    acr.faults.clear()
+    acr.clearRequests()
+    retries.length = 0
+    acr.faults.inject({
+      method: 'PUT',
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      status: 500,
+      times: 1
+    })
+    const outcome = await uploadBlob(client, repository, fileBlob(file.path, size, file.digest))
+    expect(outcome).toBe('uploaded')
+    await logSettled()
+
+    const { posts, puts } = sessionsOf(repository)
+    expect(posts.map(r => r.status)).toEqual([202, 202])
+    expect(puts.map(r => r.status)).toEqual([500, 201])
+    expect(puts[0]!.path).not.toBe(puts[1]!.path)
+    expect(retries.filter(e => e.method === 'PUT')).toHaveLength(1)
+
+    expect(await headBlob(client, repository, file.digest)).toBe(size)
+    expect(await fetchDigest(repository, file.digest)).toEqual({ digest: file.digest, size })
+    const back = createHash('sha256')
+    for await (const chunk of await openBlob(client, repository, file.digest, size)) {
+      back.update(chunk as Buffer)
+    }
+    expect(`sha256:${back.digest('hex')}`).toBe(file.digest)
+  })
+
+  it('starts a new session after a connection reset on a PATCH, ending with the right blob', async () => {
+    const repository = 'blocks/patch-fault'
+    const file = await randomFile('patch-fault.bin', size)
+    acr.faults.clear()
+    acr.clearRequests()
+    acr.faults.inject({
+      method: 'PATCH',
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      status: 'reset',
+      times: 1
+    })
+    const outcome = await uploadBlob(client, repository, fileBlob(file.path, size, file.digest), {
+      chunkSize: MiB
+    })
+    expect(outcome).toBe('uploaded')
+    await logSettled()
+
+    const { posts, puts, patches } = sessionsOf(repository)
+    expect(posts.map(r => r.status)).toEqual([202, 202])
+    // The dropped PATCH is logged unanswered; the new session sends all three chunks.
+    expect(patches.map(r => r.status)).toEqual([0, 202, 202, 202])
+    expect(puts.map(r => r.status)).toEqual([201])
+
+    expect(await headBlob(client, repository, file.digest)).toBe(size)
+    expect(await fetchDigest(repository, file.digest)).toEqual({ digest: file.digest, size })
+  })
+
+  it('starts the streamed upload again when its PATCH is reset', async () => {
+    const repository = 'blocks/streamed-fault'
+    const file = await randomFile('streamed-fault.bin', size)
+    acr.faults.clear()
+    acr.clearRequests()
+    acr.faults.inject({
+      method: 'PATCH',
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      status: 'reset',
+      times: 1
+    })
+    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size))
+    expect(result).toEqual({ digest: file.digest, outcome: 'uploaded' })
+    expect(await fetchDigest(repository, file.digest)).toEqual({ digest: file.digest, size })
+  })
+
+  it("gives an upload that keeps failing up after the policy's attempts", async () => {
+    const repository = 'blocks/put-refused'
+    const file = await randomFile('put-refused.bin', 256 * 1024)
+    acr.faults.clear()
+    acr.clearRequests()
+    acr.faults.inject({
+      method: 'PUT',
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      status: 500,
+      times: 1000
+    })
+    try {
+      const blob = fileBlob(file.path, 256 * 1024, file.digest)
+      await expect(uploadBlob(client, repository, blob)).rejects.toThrow()
+      await logSettled()
+      // The client's policy: three attempts in all, each a new session.
+      const { posts, puts } = sessionsOf(repository)
+      expect(posts).toHaveLength(3)
+      expect(puts).toHaveLength(3)
+    } finally {
+      acr.faults.clear()
+    }
+  })
+
+  it("gives a streamed upload that keeps failing up after the policy's attempts", async () => {
+    const repository = 'blocks/streamed-refused'
+    const file = await randomFile('streamed-refused.bin', 256 * 1024)
+    acr.faults.clear()
+    acr.clearRequests()
+    acr.faults.inject({
+      method: 'PUT',
+      path: new RegExp(`^/v2/${repository}/blobs/uploads/`),
+      status: 500,
+      times: 1000
+    })
+    try {
+      const source = unhashed(file.path, 256 * 1024)
+      await expect(uploadWhileHashing(client, repository, source)).rejects.toThrow()
+      await logSettled()
+      // Three attempts in all, as for any other exchange: not three of three.
+      expect(sessionsOf(repository).posts.length).toBeLessThanOrEqual(3)
+    } finally {
+      acr.faults.clear()
+    }
+  })
+})

@@ -1,0 +1,112 @@
+// A blob downloaded to a file that can be trusted: the bytes stream into a
+// temporary file beside the destination while they are counted and hashed,
+// and only a blob of exactly the descriptor's size and digest is renamed into
+// place. A connection that drops mid-blob resumes where it stopped with a
+// Range request (the hash carries on, it is never restarted), through the
+// transport's one retry loop. On failure nothing is left at either path.
+
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { repositoryScope } from '../auth/scopes.js'
+import { DigestMismatchError, hashFor } from '../content/digest.js'
+import type { RegistryClient } from './client.js'
+import { registryError, RegistryError } from './errors.js'
+
+export interface BlobToFetch {
+  digest: string
+  size: number
+}
+
+export interface DownloadOptions {
+  /** Called with each chunk's length as it lands. */
+  onBytes?: (bytes: number) => void
+}
+
+/** A name beside `destination` that no other writer picks. */
+export function partialPathFor(destination: string): string {
+  return join(
+    dirname(destination),
+    `.${basename(destination)}.acr-partial-${randomBytes(6).toString('hex')}`
+  )
+}
+
+export async function downloadBlob(
+  client: RegistryClient,
+  repository: string,
+  blob: BlobToFetch,
+  destination: string,
+  options: DownloadOptions = {}
+): Promise<void> {
+  const partial = partialPathFor(destination)
+  const file = await open(partial, 'wx', 0o600)
+  try {
+    await fetchInto(client, repository, blob, file, options)
+    await file.close()
+    await rename(partial, destination)
+  } catch (error) {
+    await file.close().catch(() => undefined)
+    await rm(partial, { force: true })
+    throw error
+  }
+}
+
+async function fetchInto(
+  client: RegistryClient,
+  repository: string,
+  blob: BlobToFetch,
+  file: FileHandle,
+  { onBytes }: DownloadOptions
+): Promise<void> {
+  const path = `/v2/${repository}/blobs/${blob.digest}`
+  const what = `reading blob ${repository}@${blob.digest}`
+  let hash = hashFor(blob.digest)
+  let received = 0
+  await client.retrying('GET', path, async () => {
+    const resume = received > 0 && received < blob.size
+    const response = await client.request({
+      method: 'GET',
+      path,
+      scopes: [repositoryScope(repository, 'pull')],
+      headers: resume ? { range: `bytes=${received}-` } : {},
+      // This loop resumes from the last byte; a retry inside would start over.
+      retry: false
+    })
+    if (response.status === 200 && received > 0) {
+      // The server ignored the range: start over from the first byte.
+      hash = hashFor(blob.digest)
+      received = 0
+      await file.truncate(0)
+    } else if (response.status !== 200 && !(resume && response.status === 206)) {
+      throw await registryError(response, what)
+    }
+    for await (const chunk of response.body) {
+      const bytes = chunk as Buffer
+      if (received + bytes.length > blob.size) {
+        response.body.destroy()
+        throw tooLong(what, blob.size)
+      }
+      await file.write(bytes, 0, bytes.length, received)
+      hash.update(bytes)
+      received += bytes.length
+      onBytes?.(bytes.length)
+    }
+  })
+  if (received !== blob.size) {
+    throw new DigestMismatchError(`${what}: got ${received} bytes, expected ${blob.size}`)
+  }
+  const actual = `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`
+  if (actual !== blob.digest) {
+    throw new DigestMismatchError(
+      `${what}: content does not match its digest ${blob.digest} (got ${actual})`
+    )
+  }
+}
+
+function tooLong(what: string, size: number): RegistryError {
+  return new RegistryError(
+    200,
+    'BLOB_TOO_LONG',
+    `${what}: the registry sent more than the ${size} bytes its descriptor says; refused`
+  )
+}
