@@ -1,6 +1,3245 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 7712:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const ANY = Symbol('SemVer ANY')
+// hoisted class for cyclic dependency
+class Comparator {
+  static get ANY () {
+    return ANY
+  }
+
+  constructor (comp, options) {
+    options = parseOptions(options)
+
+    if (comp instanceof Comparator) {
+      if (comp.loose === !!options.loose) {
+        return comp
+      } else {
+        comp = comp.value
+      }
+    }
+
+    comp = comp.trim().split(/\s+/).join(' ')
+    debug('comparator', comp, options)
+    this.options = options
+    this.loose = !!options.loose
+    this.parse(comp)
+
+    if (this.semver === ANY) {
+      this.value = ''
+    } else {
+      this.value = this.operator + this.semver.version
+    }
+
+    debug('comp', this)
+  }
+
+  parse (comp) {
+    const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR]
+    const m = comp.match(r)
+
+    if (!m) {
+      throw new TypeError(`Invalid comparator: ${comp}`)
+    }
+
+    this.operator = m[1] !== undefined ? m[1] : ''
+    if (this.operator === '=') {
+      this.operator = ''
+    }
+
+    // if it literally is just '>' or '' then allow anything.
+    if (!m[2]) {
+      this.semver = ANY
+    } else {
+      this.semver = new SemVer(m[2], this.options.loose)
+    }
+  }
+
+  toString () {
+    return this.value
+  }
+
+  test (version) {
+    debug('Comparator.test', version, this.options.loose)
+
+    if (this.semver === ANY || version === ANY) {
+      return true
+    }
+
+    if (typeof version === 'string') {
+      try {
+        version = new SemVer(version, this.options)
+      } catch (er) {
+        return false
+      }
+    }
+
+    return cmp(version, this.operator, this.semver, this.options)
+  }
+
+  intersects (comp, options) {
+    if (!(comp instanceof Comparator)) {
+      throw new TypeError('a Comparator is required')
+    }
+
+    if (this.operator === '') {
+      if (this.value === '') {
+        return true
+      }
+      return new Range(comp.value, options).test(this.value)
+    } else if (comp.operator === '') {
+      if (comp.value === '') {
+        return true
+      }
+      return new Range(this.value, options).test(comp.semver)
+    }
+
+    options = parseOptions(options)
+
+    // Special cases where nothing can possibly be lower
+    if (options.includePrerelease &&
+      (this.value === '<0.0.0-0' || comp.value === '<0.0.0-0')) {
+      return false
+    }
+    if (!options.includePrerelease &&
+      (this.value.startsWith('<0.0.0') || comp.value.startsWith('<0.0.0'))) {
+      return false
+    }
+
+    // Same direction increasing (> or >=)
+    if (this.operator.startsWith('>') && comp.operator.startsWith('>')) {
+      return true
+    }
+    // Same direction decreasing (< or <=)
+    if (this.operator.startsWith('<') && comp.operator.startsWith('<')) {
+      return true
+    }
+    // same SemVer and both sides are inclusive (<= or >=)
+    if (
+      (this.semver.version === comp.semver.version) &&
+      this.operator.includes('=') && comp.operator.includes('=')) {
+      return true
+    }
+    // opposite directions less than
+    if (cmp(this.semver, '<', comp.semver, options) &&
+      this.operator.startsWith('>') && comp.operator.startsWith('<')) {
+      return true
+    }
+    // opposite directions greater than
+    if (cmp(this.semver, '>', comp.semver, options) &&
+      this.operator.startsWith('<') && comp.operator.startsWith('>')) {
+      return true
+    }
+    return false
+  }
+}
+
+module.exports = Comparator
+
+const parseOptions = __nccwpck_require__(5131)
+const { safeRe: re, t } = __nccwpck_require__(6102)
+const cmp = __nccwpck_require__(9647)
+const debug = __nccwpck_require__(1736)
+const SemVer = __nccwpck_require__(6644)
+const Range = __nccwpck_require__(4535)
+
+
+/***/ }),
+
+/***/ 4535:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SPACE_CHARACTERS = /\s+/g
+
+// hoisted class for cyclic dependency
+class Range {
+  constructor (range, options) {
+    options = parseOptions(options)
+
+    if (range instanceof Range) {
+      if (
+        range.loose === !!options.loose &&
+        range.includePrerelease === !!options.includePrerelease
+      ) {
+        return range
+      } else {
+        return new Range(range.raw, options)
+      }
+    }
+
+    if (range instanceof Comparator) {
+      // just put it in the set and return
+      this.raw = range.value
+      this.set = [[range]]
+      this.formatted = undefined
+      return this
+    }
+
+    this.options = options
+    this.loose = !!options.loose
+    this.includePrerelease = !!options.includePrerelease
+
+    // First reduce all whitespace as much as possible so we do not have to rely
+    // on potentially slow regexes like \s*. This is then stored and used for
+    // future error messages as well.
+    this.raw = range.trim().replace(SPACE_CHARACTERS, ' ')
+
+    // First, split on ||
+    this.set = this.raw
+      .split('||')
+      // map the range to a 2d array of comparators
+      .map(r => this.parseRange(r.trim()))
+      // throw out any comparator lists that are empty
+      // this generally means that it was not a valid range, which is allowed
+      // in loose mode, but will still throw if the WHOLE range is invalid.
+      .filter(c => c.length)
+
+    if (!this.set.length) {
+      throw new TypeError(`Invalid SemVer Range: ${this.raw}`)
+    }
+
+    // if we have any that are not the null set, throw out null sets.
+    if (this.set.length > 1) {
+      // keep the first one, in case they're all null sets
+      const first = this.set[0]
+      this.set = this.set.filter(c => !isNullSet(c[0]))
+      if (this.set.length === 0) {
+        this.set = [first]
+      } else if (this.set.length > 1) {
+        // if we have any that are *, then the range is just *
+        for (const c of this.set) {
+          if (c.length === 1 && isAny(c[0])) {
+            this.set = [c]
+            break
+          }
+        }
+      }
+    }
+
+    this.formatted = undefined
+  }
+
+  get range () {
+    if (this.formatted === undefined) {
+      this.formatted = ''
+      for (let i = 0; i < this.set.length; i++) {
+        if (i > 0) {
+          this.formatted += '||'
+        }
+        const comps = this.set[i]
+        for (let k = 0; k < comps.length; k++) {
+          if (k > 0) {
+            this.formatted += ' '
+          }
+          this.formatted += comps[k].toString().trim()
+        }
+      }
+    }
+    return this.formatted
+  }
+
+  format () {
+    return this.range
+  }
+
+  toString () {
+    return this.range
+  }
+
+  parseRange (range) {
+    // strip build metadata so it can't bleed into the version
+    range = range.replace(BUILDSTRIPRE, '')
+
+    // memoize range parsing for performance.
+    // this is a very hot path, and fully deterministic.
+    const memoOpts =
+      (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) |
+      (this.options.loose && FLAG_LOOSE)
+    const memoKey = memoOpts + ':' + range
+    const cached = cache.get(memoKey)
+    if (cached) {
+      return cached
+    }
+
+    const loose = this.options.loose
+    // `1.2.3 - 1.2.4` => `>=1.2.3 <=1.2.4`
+    const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE]
+    range = range.replace(hr, hyphenReplace(this.options.includePrerelease))
+    debug('hyphen replace', range)
+
+    // `> 1.2.3 < 1.2.5` => `>1.2.3 <1.2.5`
+    range = trimComparatorWhitespace(range)
+    debug('comparator trim', range)
+
+    // `~ 1.2.3` => `~1.2.3`
+    range = range.replace(re[t.TILDETRIM], tildeTrimReplace)
+    debug('tilde trim', range)
+
+    // `^ 1.2.3` => `^1.2.3`
+    range = range.replace(re[t.CARETTRIM], caretTrimReplace)
+    debug('caret trim', range)
+
+    // At this point, the range is completely trimmed and
+    // ready to be split into comparators.
+
+    let rangeList = range
+      .split(' ')
+      .map(comp => parseComparator(comp, this.options))
+      .join(' ')
+      .split(/\s+/)
+      // >=0.0.0 is equivalent to *
+      .map(comp => replaceGTE0(comp, this.options))
+
+    if (loose) {
+      // in loose mode, throw out any that are not valid comparators
+      rangeList = rangeList.filter(comp => {
+        debug('loose invalid filter', comp, this.options)
+        return !!comp.match(re[t.COMPARATORLOOSE])
+      })
+    }
+    debug('range list', rangeList)
+
+    // if any comparators are the null set, then replace with JUST null set
+    // if more than one comparator, remove any * comparators
+    // also, don't include the same comparator more than once
+    const rangeMap = new Map()
+    const comparators = rangeList.map(comp => new Comparator(comp, this.options))
+    for (const comp of comparators) {
+      if (isNullSet(comp)) {
+        return [comp]
+      }
+      rangeMap.set(comp.value, comp)
+    }
+    if (rangeMap.size > 1 && rangeMap.has('')) {
+      rangeMap.delete('')
+    }
+
+    const result = [...rangeMap.values()]
+    cache.set(memoKey, result)
+    return result
+  }
+
+  intersects (range, options) {
+    if (!(range instanceof Range)) {
+      throw new TypeError('a Range is required')
+    }
+
+    return this.set.some((thisComparators) => {
+      return (
+        isSatisfiable(thisComparators, options) &&
+        range.set.some((rangeComparators) => {
+          return (
+            isSatisfiable(rangeComparators, options) &&
+            thisComparators.every((thisComparator) => {
+              return rangeComparators.every((rangeComparator) => {
+                return thisComparator.intersects(rangeComparator, options)
+              })
+            })
+          )
+        })
+      )
+    })
+  }
+
+  // if ANY of the sets match ALL of its comparators, then pass
+  test (version) {
+    if (!version) {
+      return false
+    }
+
+    if (typeof version === 'string') {
+      try {
+        version = new SemVer(version, this.options)
+      } catch (er) {
+        return false
+      }
+    }
+
+    for (let i = 0; i < this.set.length; i++) {
+      if (testSet(this.set[i], version, this.options)) {
+        return true
+      }
+    }
+    return false
+  }
+}
+
+module.exports = Range
+
+const LRU = __nccwpck_require__(1018)
+const cache = new LRU()
+
+const parseOptions = __nccwpck_require__(5131)
+const Comparator = __nccwpck_require__(7712)
+const debug = __nccwpck_require__(1736)
+const SemVer = __nccwpck_require__(6644)
+const trimComparatorWhitespace = __nccwpck_require__(3316)
+const {
+  safeRe: re,
+  src,
+  t,
+  tildeTrimReplace,
+  caretTrimReplace,
+} = __nccwpck_require__(6102)
+const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(9962)
+
+// unbounded global build-metadata stripper used by parseRange
+const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
+
+const isNullSet = c => c.value === '<0.0.0-0'
+const isAny = c => c.value === ''
+
+// take a set of comparators and determine whether there
+// exists a version which can satisfy it
+const isSatisfiable = (comparators, options) => {
+  let result = true
+  const remainingComparators = comparators.slice()
+  let testComparator = remainingComparators.pop()
+
+  while (result && remainingComparators.length) {
+    result = remainingComparators.every((otherComparator) => {
+      return testComparator.intersects(otherComparator, options)
+    })
+
+    testComparator = remainingComparators.pop()
+  }
+
+  return result
+}
+
+// comprised of xranges, tildes, stars, and gtlt's at this point.
+// already replaced the hyphen ranges
+// turn into a set of JUST comparators.
+const parseComparator = (comp, options) => {
+  comp = comp.replace(re[t.BUILD], '')
+  debug('comp', comp, options)
+  comp = replaceCarets(comp, options)
+  debug('caret', comp)
+  comp = replaceTildes(comp, options)
+  debug('tildes', comp)
+  comp = replaceXRanges(comp, options)
+  debug('xrange', comp)
+  comp = replaceStars(comp, options)
+  debug('stars', comp)
+  return comp
+}
+
+const isX = id => !id || id.toLowerCase() === 'x' || id === '*'
+
+const invalidXRangeOrder = (M, m, p) => (
+  (isX(M) && !isX(m)) ||
+  (isX(m) && p && !isX(p))
+)
+
+// ~, ~> --> * (any, kinda silly)
+// ~2, ~2.x, ~2.x.x, ~>2, ~>2.x ~>2.x.x --> >=2.0.0 <3.0.0-0
+// ~2.0, ~2.0.x, ~>2.0, ~>2.0.x --> >=2.0.0 <2.1.0-0
+// ~1.2, ~1.2.x, ~>1.2, ~>1.2.x --> >=1.2.0 <1.3.0-0
+// ~1.2.3, ~>1.2.3 --> >=1.2.3 <1.3.0-0
+// ~1.2.0, ~>1.2.0 --> >=1.2.0 <1.3.0-0
+// ~0.0.1 --> >=0.0.1 <0.1.0-0
+const replaceTildes = (comp, options) => {
+  return comp
+    .trim()
+    .split(/\s+/)
+    .map((c) => replaceTilde(c, options))
+    .join(' ')
+}
+
+const replaceTilde = (comp, options) => {
+  const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE]
+  // if we're including prereleases in the match, then the lower bound is
+  // -0, the lowest possible prerelease value, just like x-ranges and carets.
+  // this keeps `~1.2` equivalent to the `1.2.x` x-range it's documented as.
+  const z = options.includePrerelease ? '-0' : ''
+  return comp.replace(r, (_, M, m, p, pr) => {
+    debug('tilde', comp, _, M, m, p, pr)
+    let ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
+    } else if (isX(p)) {
+      // ~1.2 == >=1.2.0 <1.3.0-0
+      ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
+    } else if (pr) {
+      debug('replaceTilde pr', pr)
+      ret = `>=${M}.${m}.${p}-${pr
+      } <${M}.${+m + 1}.0-0`
+    } else {
+      // ~1.2.3 == >=1.2.3 <1.3.0-0
+      ret = `>=${M}.${m}.${p
+      } <${M}.${+m + 1}.0-0`
+    }
+
+    debug('tilde return', ret)
+    return ret
+  })
+}
+
+// ^ --> * (any, kinda silly)
+// ^2, ^2.x, ^2.x.x --> >=2.0.0 <3.0.0-0
+// ^2.0, ^2.0.x --> >=2.0.0 <3.0.0-0
+// ^1.2, ^1.2.x --> >=1.2.0 <2.0.0-0
+// ^1.2.3 --> >=1.2.3 <2.0.0-0
+// ^1.2.0 --> >=1.2.0 <2.0.0-0
+// ^0.0.1 --> >=0.0.1 <0.0.2-0
+// ^0.1.0 --> >=0.1.0 <0.2.0-0
+const replaceCarets = (comp, options) => {
+  return comp
+    .trim()
+    .split(/\s+/)
+    .map((c) => replaceCaret(c, options))
+    .join(' ')
+}
+
+const replaceCaret = (comp, options) => {
+  debug('caret', comp, options)
+  const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET]
+  const z = options.includePrerelease ? '-0' : ''
+  return comp.replace(r, (_, M, m, p, pr) => {
+    debug('caret', comp, _, M, m, p, pr)
+    let ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
+    } else if (isX(p)) {
+      if (M === '0') {
+        ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
+      } else {
+        ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`
+      }
+    } else if (pr) {
+      debug('replaceCaret pr', pr)
+      if (M === '0') {
+        if (m === '0') {
+          ret = `>=${M}.${m}.${p}-${pr
+          } <${M}.${m}.${+p + 1}-0`
+        } else {
+          ret = `>=${M}.${m}.${p}-${pr
+          } <${M}.${+m + 1}.0-0`
+        }
+      } else {
+        ret = `>=${M}.${m}.${p}-${pr
+        } <${+M + 1}.0.0-0`
+      }
+    } else {
+      debug('no pr')
+      if (M === '0') {
+        if (m === '0') {
+          ret = `>=${M}.${m}.${p
+          } <${M}.${m}.${+p + 1}-0`
+        } else {
+          ret = `>=${M}.${m}.${p
+          } <${M}.${+m + 1}.0-0`
+        }
+      } else {
+        ret = `>=${M}.${m}.${p
+        } <${+M + 1}.0.0-0`
+      }
+    }
+
+    debug('caret return', ret)
+    return ret
+  })
+}
+
+const replaceXRanges = (comp, options) => {
+  debug('replaceXRanges', comp, options)
+  return comp
+    .split(/\s+/)
+    .map((c) => replaceXRange(c, options))
+    .join(' ')
+}
+
+const replaceXRange = (comp, options) => {
+  comp = comp.trim()
+  const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE]
+  return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
+    debug('xRange', comp, ret, gtlt, M, m, p, pr)
+    if (invalidXRangeOrder(M, m, p)) {
+      return comp
+    }
+
+    const xM = isX(M)
+    const xm = xM || isX(m)
+    const xp = xm || isX(p)
+    const anyX = xp
+
+    if (gtlt === '=' && anyX) {
+      gtlt = ''
+    }
+
+    // if we're including prereleases in the match, then we need
+    // to fix this to -0, the lowest possible prerelease value
+    pr = options.includePrerelease ? '-0' : ''
+
+    if (xM) {
+      if (gtlt === '>' || gtlt === '<') {
+        // nothing is allowed
+        ret = '<0.0.0-0'
+      } else {
+        // nothing is forbidden
+        ret = '*'
+      }
+    } else if (gtlt && anyX) {
+      // we know patch is an x, because we have any x at all.
+      // replace X with 0
+      if (xm) {
+        m = 0
+      }
+      p = 0
+
+      if (gtlt === '>') {
+        // >1 => >=2.0.0
+        // >1.2 => >=1.3.0
+        gtlt = '>='
+        if (xm) {
+          M = +M + 1
+          m = 0
+          p = 0
+        } else {
+          m = +m + 1
+          p = 0
+        }
+      } else if (gtlt === '<=') {
+        // <=0.7.x is actually <0.8.0, since any 0.7.x should
+        // pass.  Similarly, <=7.x is actually <8.0.0, etc.
+        gtlt = '<'
+        if (xm) {
+          M = +M + 1
+        } else {
+          m = +m + 1
+        }
+      }
+
+      if (gtlt === '<') {
+        pr = '-0'
+      }
+
+      ret = `${gtlt + M}.${m}.${p}${pr}`
+    } else if (xm) {
+      ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`
+    } else if (xp) {
+      ret = `>=${M}.${m}.0${pr
+      } <${M}.${+m + 1}.0-0`
+    }
+
+    debug('xRange return', ret)
+
+    return ret
+  })
+}
+
+// Because * is AND-ed with everything else in the comparator,
+// and '' means "any version", just remove the *s entirely.
+const replaceStars = (comp, options) => {
+  debug('replaceStars', comp, options)
+  // Looseness is ignored here.  star is always as loose as it gets!
+  return comp
+    .trim()
+    .replace(re[t.STAR], '')
+}
+
+const replaceGTE0 = (comp, options) => {
+  debug('replaceGTE0', comp, options)
+  return comp
+    .trim()
+    .replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], '')
+}
+
+// This function is passed to string.replace(re[t.HYPHENRANGE])
+// M, m, patch, prerelease, build
+// 1.2 - 3.4.5 => >=1.2.0 <=3.4.5
+// 1.2.3 - 3.4 => >=1.2.0 <3.5.0-0 Any 3.4.x will do
+// 1.2 - 3.4 => >=1.2.0 <3.5.0-0
+// TODO build?
+const hyphenReplace = incPr => ($0,
+  from, fM, fm, fp, fpr, fb,
+  to, tM, tm, tp, tpr) => {
+  if (isX(fM)) {
+    from = ''
+  } else if (isX(fm)) {
+    from = `>=${fM}.0.0${incPr ? '-0' : ''}`
+  } else if (isX(fp)) {
+    from = `>=${fM}.${fm}.0${incPr ? '-0' : ''}`
+  } else if (fpr) {
+    from = `>=${from}`
+  } else {
+    from = `>=${from}${incPr ? '-0' : ''}`
+  }
+
+  if (isX(tM)) {
+    to = ''
+  } else if (isX(tm)) {
+    to = `<${+tM + 1}.0.0-0`
+  } else if (isX(tp)) {
+    to = `<${tM}.${+tm + 1}.0-0`
+  } else if (tpr) {
+    to = `<=${tM}.${tm}.${tp}-${tpr}`
+  } else if (incPr) {
+    to = `<${tM}.${tm}.${+tp + 1}-0`
+  } else {
+    to = `<=${to}`
+  }
+
+  return `${from} ${to}`.trim()
+}
+
+const testSet = (set, version, options) => {
+  for (let i = 0; i < set.length; i++) {
+    if (!set[i].test(version)) {
+      return false
+    }
+  }
+
+  if (version.prerelease.length && !options.includePrerelease) {
+    // Find the set of versions that are allowed to have prereleases
+    // For example, ^1.2.3-pr.1 desugars to >=1.2.3-pr.1 <2.0.0
+    // That should allow `1.2.3-pr.2` to pass.
+    // However, `1.2.4-alpha.notready` should NOT be allowed,
+    // even though it's within the range set by the comparators.
+    for (let i = 0; i < set.length; i++) {
+      debug(set[i].semver)
+      if (set[i].semver === Comparator.ANY) {
+        continue
+      }
+
+      if (set[i].semver.prerelease.length > 0) {
+        const allowed = set[i].semver
+        if (allowed.major === version.major &&
+            allowed.minor === version.minor &&
+            allowed.patch === version.patch) {
+          return true
+        }
+      }
+    }
+
+    // Version has a -pre, but it's not one of the ones we like.
+    return false
+  }
+
+  return true
+}
+
+
+/***/ }),
+
+/***/ 6644:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const debug = __nccwpck_require__(1736)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(9962)
+const { safeRe: re, t } = __nccwpck_require__(6102)
+
+const parseOptions = __nccwpck_require__(5131)
+const { compareIdentifiers } = __nccwpck_require__(3411)
+
+const isPrereleaseIdentifier = (prerelease, identifier) => {
+  const identifiers = identifier.split('.')
+  if (identifiers.length > prerelease.length) {
+    return false
+  }
+
+  for (let i = 0; i < identifiers.length; i++) {
+    if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+      return false
+    }
+  }
+
+  return true
+}
+
+class SemVer {
+  constructor (version, options) {
+    options = parseOptions(options)
+
+    if (version instanceof SemVer) {
+      if (version.loose === !!options.loose &&
+        version.includePrerelease === !!options.includePrerelease) {
+        return version
+      } else {
+        version = version.version
+      }
+    } else if (typeof version !== 'string') {
+      throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`)
+    }
+
+    if (version.length > MAX_LENGTH) {
+      throw new TypeError(
+        `version is longer than ${MAX_LENGTH} characters`
+      )
+    }
+
+    debug('SemVer', version, options)
+    this.options = options
+    this.loose = !!options.loose
+    // this isn't actually relevant for versions, but keep it so that we
+    // don't run into trouble passing this.options around.
+    this.includePrerelease = !!options.includePrerelease
+
+    const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL])
+
+    if (!m) {
+      throw new TypeError(`Invalid Version: ${version}`)
+    }
+
+    this.raw = version
+
+    // these are actually numbers
+    this.major = +m[1]
+    this.minor = +m[2]
+    this.patch = +m[3]
+
+    if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+      throw new TypeError('Invalid major version')
+    }
+
+    if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+      throw new TypeError('Invalid minor version')
+    }
+
+    if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+      throw new TypeError('Invalid patch version')
+    }
+
+    // numberify any prerelease numeric ids
+    if (!m[4]) {
+      this.prerelease = []
+    } else {
+      this.prerelease = m[4].split('.').map((id) => {
+        if (/^[0-9]+$/.test(id)) {
+          const num = +id
+          if (num >= 0 && num < MAX_SAFE_INTEGER) {
+            return num
+          }
+        }
+        return id
+      })
+    }
+
+    this.build = m[5] ? m[5].split('.') : []
+    this.format()
+  }
+
+  format () {
+    this.version = `${this.major}.${this.minor}.${this.patch}`
+    if (this.prerelease.length) {
+      this.version += `-${this.prerelease.join('.')}`
+    }
+    return this.version
+  }
+
+  toString () {
+    return this.version
+  }
+
+  compare (other) {
+    debug('SemVer.compare', this.version, this.options, other)
+    if (!(other instanceof SemVer)) {
+      if (typeof other === 'string' && other === this.version) {
+        return 0
+      }
+      other = new SemVer(other, this.options)
+    }
+
+    if (other.version === this.version) {
+      return 0
+    }
+
+    return this.compareMain(other) || this.comparePre(other)
+  }
+
+  compareMain (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    if (this.major < other.major) {
+      return -1
+    }
+    if (this.major > other.major) {
+      return 1
+    }
+    if (this.minor < other.minor) {
+      return -1
+    }
+    if (this.minor > other.minor) {
+      return 1
+    }
+    if (this.patch < other.patch) {
+      return -1
+    }
+    if (this.patch > other.patch) {
+      return 1
+    }
+    return 0
+  }
+
+  comparePre (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    // NOT having a prerelease is > having one
+    if (this.prerelease.length && !other.prerelease.length) {
+      return -1
+    } else if (!this.prerelease.length && other.prerelease.length) {
+      return 1
+    } else if (!this.prerelease.length && !other.prerelease.length) {
+      return 0
+    }
+
+    let i = 0
+    do {
+      const a = this.prerelease[i]
+      const b = other.prerelease[i]
+      debug('prerelease compare', i, a, b)
+      if (a === undefined && b === undefined) {
+        return 0
+      } else if (b === undefined) {
+        return 1
+      } else if (a === undefined) {
+        return -1
+      } else if (a === b) {
+        continue
+      } else {
+        return compareIdentifiers(a, b)
+      }
+    } while (++i)
+  }
+
+  compareBuild (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    let i = 0
+    do {
+      const a = this.build[i]
+      const b = other.build[i]
+      debug('build compare', i, a, b)
+      if (a === undefined && b === undefined) {
+        return 0
+      } else if (b === undefined) {
+        return 1
+      } else if (a === undefined) {
+        return -1
+      } else if (a === b) {
+        continue
+      } else {
+        return compareIdentifiers(a, b)
+      }
+    } while (++i)
+  }
+
+  // preminor will bump the version up to the next minor release, and immediately
+  // down to pre-release. premajor and prepatch work the same way.
+  inc (release, identifier, identifierBase) {
+    if (release.startsWith('pre')) {
+      if (!identifier && identifierBase === false) {
+        throw new Error('invalid increment argument: identifier is empty')
+      }
+      // Avoid an invalid semver results
+      if (identifier) {
+        const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE])
+        if (!match || match[1] !== identifier) {
+          throw new Error(`invalid identifier: ${identifier}`)
+        }
+      }
+    }
+
+    switch (release) {
+      case 'premajor':
+        this.prerelease.length = 0
+        this.patch = 0
+        this.minor = 0
+        this.major++
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'preminor':
+        this.prerelease.length = 0
+        this.patch = 0
+        this.minor++
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'prepatch':
+        // If this is already a prerelease, it will bump to the next version
+        // drop any prereleases that might already exist, since they are not
+        // relevant at this point.
+        this.prerelease.length = 0
+        this.inc('patch', identifier, identifierBase)
+        this.inc('pre', identifier, identifierBase)
+        break
+      // If the input is a non-prerelease version, this acts the same as
+      // prepatch.
+      case 'prerelease':
+        if (this.prerelease.length === 0) {
+          this.inc('patch', identifier, identifierBase)
+        }
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'release':
+        if (this.prerelease.length === 0) {
+          throw new Error(`version ${this.raw} is not a prerelease`)
+        }
+        this.prerelease.length = 0
+        break
+
+      case 'major':
+        // If this is a pre-major version, bump up to the same major version.
+        // Otherwise increment major.
+        // 1.0.0-5 bumps to 1.0.0
+        // 1.1.0 bumps to 2.0.0
+        if (
+          this.minor !== 0 ||
+          this.patch !== 0 ||
+          this.prerelease.length === 0
+        ) {
+          this.major++
+        }
+        this.minor = 0
+        this.patch = 0
+        this.prerelease = []
+        break
+      case 'minor':
+        // If this is a pre-minor version, bump up to the same minor version.
+        // Otherwise increment minor.
+        // 1.2.0-5 bumps to 1.2.0
+        // 1.2.1 bumps to 1.3.0
+        if (this.patch !== 0 || this.prerelease.length === 0) {
+          this.minor++
+        }
+        this.patch = 0
+        this.prerelease = []
+        break
+      case 'patch':
+        // If this is not a pre-release version, it will increment the patch.
+        // If it is a pre-release it will bump up to the same patch version.
+        // 1.2.0-5 patches to 1.2.0
+        // 1.2.0 patches to 1.2.1
+        if (this.prerelease.length === 0) {
+          this.patch++
+        }
+        this.prerelease = []
+        break
+      // This probably shouldn't be used publicly.
+      // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+      case 'pre': {
+        const base = Number(identifierBase) ? 1 : 0
+
+        if (this.prerelease.length === 0) {
+          this.prerelease = [base]
+        } else {
+          let i = this.prerelease.length
+          while (--i >= 0) {
+            if (typeof this.prerelease[i] === 'number') {
+              this.prerelease[i]++
+              i = -2
+            }
+          }
+          if (i === -1) {
+            // didn't increment anything
+            if (identifier === this.prerelease.join('.') && identifierBase === false) {
+              throw new Error('invalid increment argument: identifier already exists')
+            }
+            this.prerelease.push(base)
+          }
+        }
+        if (identifier) {
+          // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
+          // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
+          let prerelease = [identifier, base]
+          if (identifierBase === false) {
+            prerelease = [identifier]
+          }
+          if (isPrereleaseIdentifier(this.prerelease, identifier)) {
+            const prereleaseBase = this.prerelease[identifier.split('.').length]
+            if (isNaN(prereleaseBase)) {
+              this.prerelease = prerelease
+            }
+          } else {
+            this.prerelease = prerelease
+          }
+        }
+        break
+      }
+      default:
+        throw new Error(`invalid increment argument: ${release}`)
+    }
+    this.raw = this.format()
+    if (this.build.length) {
+      this.raw += `+${this.build.join('.')}`
+    }
+    return this
+  }
+}
+
+module.exports = SemVer
+
+
+/***/ }),
+
+/***/ 3590:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(2080)
+const clean = (version, options) => {
+  const s = parse(version.trim().replace(/^[=v]+/, ''), options)
+  return s ? s.version : null
+}
+module.exports = clean
+
+
+/***/ }),
+
+/***/ 9647:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const eq = __nccwpck_require__(273)
+const neq = __nccwpck_require__(2991)
+const gt = __nccwpck_require__(3740)
+const gte = __nccwpck_require__(6297)
+const lt = __nccwpck_require__(2115)
+const lte = __nccwpck_require__(9824)
+
+const cmp = (a, op, b, loose) => {
+  switch (op) {
+    case '===':
+      if (typeof a === 'object') {
+        a = a.version
+      }
+      if (typeof b === 'object') {
+        b = b.version
+      }
+      return a === b
+
+    case '!==':
+      if (typeof a === 'object') {
+        a = a.version
+      }
+      if (typeof b === 'object') {
+        b = b.version
+      }
+      return a !== b
+
+    case '':
+    case '=':
+    case '==':
+      return eq(a, b, loose)
+
+    case '!=':
+      return neq(a, b, loose)
+
+    case '>':
+      return gt(a, b, loose)
+
+    case '>=':
+      return gte(a, b, loose)
+
+    case '<':
+      return lt(a, b, loose)
+
+    case '<=':
+      return lte(a, b, loose)
+
+    default:
+      throw new TypeError(`Invalid operator: ${op}`)
+  }
+}
+module.exports = cmp
+
+
+/***/ }),
+
+/***/ 6141:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const parse = __nccwpck_require__(2080)
+const { safeRe: re, t } = __nccwpck_require__(6102)
+
+const coerce = (version, options) => {
+  if (version instanceof SemVer) {
+    return version
+  }
+
+  if (typeof version === 'number') {
+    version = String(version)
+  }
+
+  if (typeof version !== 'string') {
+    return null
+  }
+
+  options = options || {}
+
+  let match = null
+  if (!options.rtl) {
+    match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE])
+  } else {
+    // Find the right-most coercible string that does not share
+    // a terminus with a more left-ward coercible string.
+    // Eg, '1.2.3.4' wants to coerce '2.3.4', not '3.4' or '4'
+    // With includePrerelease option set, '1.2.3.4-rc' wants to coerce '2.3.4-rc', not '2.3.4'
+    //
+    // Walk through the string checking with a /g regexp
+    // Manually set the index so as to pick up overlapping matches.
+    // Stop when we get a match that ends at the string end, since no
+    // coercible string can be more right-ward without the same terminus.
+    const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL]
+    let next
+    while ((next = coerceRtlRegex.exec(version)) &&
+        (!match || match.index + match[0].length !== version.length)
+    ) {
+      if (!match ||
+            next.index + next[0].length !== match.index + match[0].length) {
+        match = next
+      }
+      coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length
+    }
+    // leave it in a clean state
+    coerceRtlRegex.lastIndex = -1
+  }
+
+  if (match === null) {
+    return null
+  }
+
+  const major = match[2]
+  const minor = match[3] || '0'
+  const patch = match[4] || '0'
+  const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : ''
+  const build = options.includePrerelease && match[6] ? `+${match[6]}` : ''
+
+  return parse(`${major}.${minor}.${patch}${prerelease}${build}`, options)
+}
+module.exports = coerce
+
+
+/***/ }),
+
+/***/ 2237:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const compareBuild = (a, b, loose) => {
+  const versionA = new SemVer(a, loose)
+  const versionB = new SemVer(b, loose)
+  return versionA.compare(versionB) || versionA.compareBuild(versionB)
+}
+module.exports = compareBuild
+
+
+/***/ }),
+
+/***/ 9539:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const compareLoose = (a, b) => compare(a, b, true)
+module.exports = compareLoose
+
+
+/***/ }),
+
+/***/ 8755:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const compare = (a, b, loose) =>
+  new SemVer(a, loose).compare(new SemVer(b, loose))
+
+module.exports = compare
+
+
+/***/ }),
+
+/***/ 3496:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(2080)
+
+const diff = (version1, version2) => {
+  const v1 = parse(version1, null, true)
+  const v2 = parse(version2, null, true)
+  const comparison = v1.compare(v2)
+
+  if (comparison === 0) {
+    return null
+  }
+
+  const v1Higher = comparison > 0
+  const highVersion = v1Higher ? v1 : v2
+  const lowVersion = v1Higher ? v2 : v1
+  const highHasPre = !!highVersion.prerelease.length
+  const lowHasPre = !!lowVersion.prerelease.length
+
+  if (lowHasPre && !highHasPre) {
+    // Going from prerelease -> no prerelease requires some special casing
+
+    // If the low version has only a major, then it will always be a major
+    // Some examples:
+    // 1.0.0-1 -> 1.0.0
+    // 1.0.0-1 -> 1.1.1
+    // 1.0.0-1 -> 2.0.0
+    if (!lowVersion.patch && !lowVersion.minor) {
+      return 'major'
+    }
+
+    // If the main part has no difference
+    if (lowVersion.compareMain(highVersion) === 0) {
+      if (lowVersion.minor && !lowVersion.patch) {
+        return 'minor'
+      }
+      return 'patch'
+    }
+  }
+
+  // add the `pre` prefix if we are going to a prerelease version
+  const prefix = highHasPre ? 'pre' : ''
+
+  if (v1.major !== v2.major) {
+    return prefix + 'major'
+  }
+
+  if (v1.minor !== v2.minor) {
+    return prefix + 'minor'
+  }
+
+  if (v1.patch !== v2.patch) {
+    return prefix + 'patch'
+  }
+
+  // high and low are prereleases
+  return 'prerelease'
+}
+
+module.exports = diff
+
+
+/***/ }),
+
+/***/ 273:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const eq = (a, b, loose) => compare(a, b, loose) === 0
+module.exports = eq
+
+
+/***/ }),
+
+/***/ 3740:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const gt = (a, b, loose) => compare(a, b, loose) > 0
+module.exports = gt
+
+
+/***/ }),
+
+/***/ 6297:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const gte = (a, b, loose) => compare(a, b, loose) >= 0
+module.exports = gte
+
+
+/***/ }),
+
+/***/ 4380:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+
+const inc = (version, release, options, identifier, identifierBase) => {
+  if (typeof (options) === 'string') {
+    identifierBase = identifier
+    identifier = options
+    options = undefined
+  }
+
+  try {
+    return new SemVer(
+      version instanceof SemVer ? version.version : version,
+      options
+    ).inc(release, identifier, identifierBase).version
+  } catch (er) {
+    return null
+  }
+}
+module.exports = inc
+
+
+/***/ }),
+
+/***/ 2115:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const lt = (a, b, loose) => compare(a, b, loose) < 0
+module.exports = lt
+
+
+/***/ }),
+
+/***/ 9824:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const lte = (a, b, loose) => compare(a, b, loose) <= 0
+module.exports = lte
+
+
+/***/ }),
+
+/***/ 474:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const major = (a, loose) => new SemVer(a, loose).major
+module.exports = major
+
+
+/***/ }),
+
+/***/ 2430:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const minor = (a, loose) => new SemVer(a, loose).minor
+module.exports = minor
+
+
+/***/ }),
+
+/***/ 2991:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const neq = (a, b, loose) => compare(a, b, loose) !== 0
+module.exports = neq
+
+
+/***/ }),
+
+/***/ 2080:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const parse = (version, options, throwErrors = false) => {
+  if (version instanceof SemVer) {
+    return version
+  }
+  try {
+    return new SemVer(version, options)
+  } catch (er) {
+    if (!throwErrors) {
+      return null
+    }
+    throw er
+  }
+}
+
+module.exports = parse
+
+
+/***/ }),
+
+/***/ 9629:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const patch = (a, loose) => new SemVer(a, loose).patch
+module.exports = patch
+
+
+/***/ }),
+
+/***/ 6593:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(2080)
+const prerelease = (version, options) => {
+  const parsed = parse(version, options)
+  return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
+}
+module.exports = prerelease
+
+
+/***/ }),
+
+/***/ 4018:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8755)
+const rcompare = (a, b, loose) => compare(b, a, loose)
+module.exports = rcompare
+
+
+/***/ }),
+
+/***/ 1749:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compareBuild = __nccwpck_require__(2237)
+const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
+module.exports = rsort
+
+
+/***/ }),
+
+/***/ 6326:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(4535)
+const satisfies = (version, range, options) => {
+  try {
+    range = new Range(range, options)
+  } catch (er) {
+    return false
+  }
+  return range.test(version)
+}
+module.exports = satisfies
+
+
+/***/ }),
+
+/***/ 5783:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compareBuild = __nccwpck_require__(2237)
+const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
+module.exports = sort
+
+
+/***/ }),
+
+/***/ 7537:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(2080)
+const constants = __nccwpck_require__(9962)
+const SemVer = __nccwpck_require__(6644)
+
+const truncate = (version, truncation, options) => {
+  if (!constants.RELEASE_TYPES.includes(truncation)) {
+    return null
+  }
+
+  const clonedVersion = cloneInputVersion(version, options)
+  return clonedVersion && doTruncation(clonedVersion, truncation)
+}
+
+const cloneInputVersion = (version, options) => {
+  const versionStringToParse = (
+    version instanceof SemVer ? version.version : version
+  )
+
+  return parse(versionStringToParse, options)
+}
+
+const doTruncation = (version, truncation) => {
+  if (isPrerelease(truncation)) {
+    return version.version
+  }
+
+  version.prerelease = []
+
+  switch (truncation) {
+    case 'major':
+      version.minor = 0
+      version.patch = 0
+      break
+    case 'minor':
+      version.patch = 0
+      break
+  }
+
+  return version.format()
+}
+
+const isPrerelease = (type) => {
+  return type.startsWith('pre')
+}
+
+module.exports = truncate
+
+
+/***/ }),
+
+/***/ 3769:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(2080)
+const valid = (version, options) => {
+  const v = parse(version, options)
+  return v ? v.version : null
+}
+module.exports = valid
+
+
+/***/ }),
+
+/***/ 885:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+// just pre-load all the stuff that index.js lazily exports
+const internalRe = __nccwpck_require__(6102)
+const constants = __nccwpck_require__(9962)
+const SemVer = __nccwpck_require__(6644)
+const identifiers = __nccwpck_require__(3411)
+const parse = __nccwpck_require__(2080)
+const valid = __nccwpck_require__(3769)
+const clean = __nccwpck_require__(3590)
+const inc = __nccwpck_require__(4380)
+const diff = __nccwpck_require__(3496)
+const major = __nccwpck_require__(474)
+const minor = __nccwpck_require__(2430)
+const patch = __nccwpck_require__(9629)
+const prerelease = __nccwpck_require__(6593)
+const compare = __nccwpck_require__(8755)
+const rcompare = __nccwpck_require__(4018)
+const compareLoose = __nccwpck_require__(9539)
+const compareBuild = __nccwpck_require__(2237)
+const sort = __nccwpck_require__(5783)
+const rsort = __nccwpck_require__(1749)
+const gt = __nccwpck_require__(3740)
+const lt = __nccwpck_require__(2115)
+const eq = __nccwpck_require__(273)
+const neq = __nccwpck_require__(2991)
+const gte = __nccwpck_require__(6297)
+const lte = __nccwpck_require__(9824)
+const cmp = __nccwpck_require__(9647)
+const coerce = __nccwpck_require__(6141)
+const truncate = __nccwpck_require__(7537)
+const Comparator = __nccwpck_require__(7712)
+const Range = __nccwpck_require__(4535)
+const satisfies = __nccwpck_require__(6326)
+const toComparators = __nccwpck_require__(7583)
+const maxSatisfying = __nccwpck_require__(3036)
+const minSatisfying = __nccwpck_require__(7534)
+const minVersion = __nccwpck_require__(9725)
+const validRange = __nccwpck_require__(9282)
+const outside = __nccwpck_require__(9955)
+const gtr = __nccwpck_require__(2915)
+const ltr = __nccwpck_require__(1102)
+const intersects = __nccwpck_require__(7116)
+const simplifyRange = __nccwpck_require__(6077)
+const subset = __nccwpck_require__(1880)
+module.exports = {
+  parse,
+  valid,
+  clean,
+  inc,
+  diff,
+  major,
+  minor,
+  patch,
+  prerelease,
+  compare,
+  rcompare,
+  compareLoose,
+  compareBuild,
+  sort,
+  rsort,
+  gt,
+  lt,
+  eq,
+  neq,
+  gte,
+  lte,
+  cmp,
+  coerce,
+  truncate,
+  Comparator,
+  Range,
+  satisfies,
+  toComparators,
+  maxSatisfying,
+  minSatisfying,
+  minVersion,
+  validRange,
+  outside,
+  gtr,
+  ltr,
+  intersects,
+  simplifyRange,
+  subset,
+  SemVer,
+  re: internalRe.re,
+  src: internalRe.src,
+  tokens: internalRe.t,
+  SEMVER_SPEC_VERSION: constants.SEMVER_SPEC_VERSION,
+  RELEASE_TYPES: constants.RELEASE_TYPES,
+  compareIdentifiers: identifiers.compareIdentifiers,
+  rcompareIdentifiers: identifiers.rcompareIdentifiers,
+}
+
+
+/***/ }),
+
+/***/ 9962:
+/***/ ((module) => {
+
+
+
+// Note: this is the semver.org version of the spec that it implements
+// Not necessarily the package version of this code.
+const SEMVER_SPEC_VERSION = '2.0.0'
+
+const MAX_LENGTH = 256
+const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
+/* istanbul ignore next */ 9007199254740991
+
+// Max safe segment length for coercion.
+const MAX_SAFE_COMPONENT_LENGTH = 16
+
+// Max safe length for a build identifier. The max length minus 6 characters for
+// the shortest version with a build 0.0.0+BUILD.
+const MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
+
+// ECMAScript whitespace and line terminators matched by \s.
+const WHITESPACE_CHARACTERS = [
+  '\t',
+  '\n',
+  '\v',
+  '\f',
+  '\r',
+  ' ',
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u2001',
+  '\u2002',
+  '\u2003',
+  '\u2004',
+  '\u2005',
+  '\u2006',
+  '\u2007',
+  '\u2008',
+  '\u2009',
+  '\u200a',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+]
+
+const RELEASE_TYPES = [
+  'major',
+  'premajor',
+  'minor',
+  'preminor',
+  'patch',
+  'prepatch',
+  'prerelease',
+]
+
+module.exports = {
+  MAX_LENGTH,
+  MAX_SAFE_COMPONENT_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  MAX_SAFE_INTEGER,
+  WHITESPACE_CHARACTERS,
+  RELEASE_TYPES,
+  SEMVER_SPEC_VERSION,
+  FLAG_INCLUDE_PRERELEASE: 0b001,
+  FLAG_LOOSE: 0b010,
+}
+
+
+/***/ }),
+
+/***/ 1736:
+/***/ ((module) => {
+
+
+
+const debug = (
+  typeof process === 'object' &&
+  process.env &&
+  process.env.NODE_DEBUG &&
+  /\bsemver\b/i.test(process.env.NODE_DEBUG)
+) ? (...args) => console.error('SEMVER', ...args)
+  : () => {}
+
+module.exports = debug
+
+
+/***/ }),
+
+/***/ 3411:
+/***/ ((module) => {
+
+
+
+const numeric = /^[0-9]+$/
+const compareIdentifiers = (a, b) => {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === b ? 0 : a < b ? -1 : 1
+  }
+
+  const anum = numeric.test(a)
+  const bnum = numeric.test(b)
+
+  if (anum && bnum) {
+    a = +a
+    b = +b
+  }
+
+  return a === b ? 0
+    : (anum && !bnum) ? -1
+    : (bnum && !anum) ? 1
+    : a < b ? -1
+    : 1
+}
+
+const rcompareIdentifiers = (a, b) => compareIdentifiers(b, a)
+
+module.exports = {
+  compareIdentifiers,
+  rcompareIdentifiers,
+}
+
+
+/***/ }),
+
+/***/ 1018:
+/***/ ((module) => {
+
+
+
+class LRUCache {
+  constructor () {
+    this.max = 1000
+    this.map = new Map()
+  }
+
+  get (key) {
+    const value = this.map.get(key)
+    if (value === undefined) {
+      return undefined
+    } else {
+      // Remove the key from the map and add it to the end
+      this.map.delete(key)
+      this.map.set(key, value)
+      return value
+    }
+  }
+
+  delete (key) {
+    return this.map.delete(key)
+  }
+
+  set (key, value) {
+    const deleted = this.delete(key)
+
+    if (!deleted && value !== undefined) {
+      // If cache is full, delete the least recently used item
+      if (this.map.size >= this.max) {
+        const firstKey = this.map.keys().next().value
+        this.delete(firstKey)
+      }
+
+      this.map.set(key, value)
+    }
+
+    return this
+  }
+}
+
+module.exports = LRUCache
+
+
+/***/ }),
+
+/***/ 5131:
+/***/ ((module) => {
+
+
+
+// parse out just the options we care about
+const looseOption = Object.freeze({ loose: true })
+const emptyOpts = Object.freeze({ })
+const parseOptions = options => {
+  if (!options) {
+    return emptyOpts
+  }
+
+  if (typeof options !== 'object') {
+    return looseOption
+  }
+
+  return options
+}
+module.exports = parseOptions
+
+
+/***/ }),
+
+/***/ 6102:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+
+const {
+  MAX_SAFE_COMPONENT_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  MAX_LENGTH,
+} = __nccwpck_require__(9962)
+const debug = __nccwpck_require__(1736)
+exports = module.exports = {}
+
+// The actual regexps go on exports.re
+const re = exports.re = []
+const safeRe = exports.safeRe = []
+const src = exports.src = []
+const safeSrc = exports.safeSrc = []
+const t = exports.t = {}
+let R = 0
+
+const LETTERDASHNUMBER = '[a-zA-Z0-9-]'
+
+// Replace some greedy regex tokens to prevent regex dos issues. These regex are
+// used internally via the safeRe object since all inputs in this library get
+// normalized first to trim and collapse all extra whitespace. The original
+// regexes are exported for userland consumption and lower level usage. A
+// future breaking change could export the safer regex only with a note that
+// all input should have extra whitespace removed.
+const safeRegexReplacements = [
+  ['\\s', 1],
+  ['\\d', MAX_LENGTH],
+  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
+]
+
+const makeSafeRegex = (value) => {
+  for (const [token, max] of safeRegexReplacements) {
+    value = value
+      .split(`${token}*`).join(`${token}{0,${max}}`)
+      .split(`${token}+`).join(`${token}{1,${max}}`)
+  }
+  return value
+}
+
+const createToken = (name, value, isGlobal) => {
+  const safe = makeSafeRegex(value)
+  const index = R++
+  debug(name, index, value)
+  t[name] = index
+  src[index] = value
+  safeSrc[index] = safe
+  re[index] = new RegExp(value, isGlobal ? 'g' : undefined)
+  safeRe[index] = new RegExp(safe, isGlobal ? 'g' : undefined)
+}
+
+// The following Regular Expressions can be used for tokenizing,
+// validating, and parsing SemVer version strings.
+
+// ## Numeric Identifier
+// A single `0`, or a non-zero digit followed by zero or more digits.
+
+createToken('NUMERICIDENTIFIER', '0|[1-9]\\d*')
+createToken('NUMERICIDENTIFIERLOOSE', '\\d+')
+
+// ## Non-numeric Identifier
+// Zero or more digits, followed by a letter or hyphen, and then zero or
+// more letters, digits, or hyphens.
+
+createToken('NONNUMERICIDENTIFIER', `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`)
+
+// ## Main Version
+// Three dot-separated numeric identifiers.
+
+createToken('MAINVERSION', `(${src[t.NUMERICIDENTIFIER]})\\.` +
+                   `(${src[t.NUMERICIDENTIFIER]})\\.` +
+                   `(${src[t.NUMERICIDENTIFIER]})`)
+
+createToken('MAINVERSIONLOOSE', `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
+                        `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
+                        `(${src[t.NUMERICIDENTIFIERLOOSE]})`)
+
+// ## Pre-release Version Identifier
+// A numeric identifier, or a non-numeric identifier.
+// Non-numeric identifiers include numeric identifiers but can be longer.
+// Therefore non-numeric identifiers must go first.
+
+createToken('PRERELEASEIDENTIFIER', `(?:${src[t.NONNUMERICIDENTIFIER]
+}|${src[t.NUMERICIDENTIFIER]})`)
+
+createToken('PRERELEASEIDENTIFIERLOOSE', `(?:${src[t.NONNUMERICIDENTIFIER]
+}|${src[t.NUMERICIDENTIFIERLOOSE]})`)
+
+// ## Pre-release Version
+// Hyphen, followed by one or more dot-separated pre-release version
+// identifiers.
+
+createToken('PRERELEASE', `(?:-(${src[t.PRERELEASEIDENTIFIER]
+}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`)
+
+createToken('PRERELEASELOOSE', `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]
+}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`)
+
+// ## Build Metadata Identifier
+// Any combination of digits, letters, or hyphens.
+
+createToken('BUILDIDENTIFIER', `${LETTERDASHNUMBER}+`)
+
+// ## Build Metadata
+// Plus sign, followed by one or more period-separated build metadata
+// identifiers.
+
+createToken('BUILD', `(?:\\+(${src[t.BUILDIDENTIFIER]
+}(?:\\.${src[t.BUILDIDENTIFIER]})*))`)
+
+// ## Full Version String
+// A main version, followed optionally by a pre-release version and
+// build metadata.
+
+// Note that the only major, minor, patch, and pre-release sections of
+// the version string are capturing groups.  The build metadata is not a
+// capturing group, because it should not ever be used in version
+// comparison.
+
+createToken('FULLPLAIN', `v?${src[t.MAINVERSION]
+}${src[t.PRERELEASE]}?${
+  src[t.BUILD]}?`)
+
+createToken('FULL', `^${src[t.FULLPLAIN]}$`)
+
+// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
+// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
+// common in the npm registry.
+createToken('LOOSEPLAIN', `[v=\\s]*${src[t.MAINVERSIONLOOSE]
+}${src[t.PRERELEASELOOSE]}?${
+  src[t.BUILD]}?`)
+
+createToken('LOOSE', `^${src[t.LOOSEPLAIN]}$`)
+
+createToken('GTLT', '((?:<|>)?=?)')
+
+// Something like "2.*" or "1.2.x".
+// Note that "x.x" is a valid xRange identifier, meaning "any version"
+// Only the first item is strictly required.
+createToken('XRANGEIDENTIFIERLOOSE', `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`)
+createToken('XRANGEIDENTIFIER', `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`)
+
+createToken('XRANGEPLAIN', `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:${src[t.PRERELEASE]})?${
+                     src[t.BUILD]}?` +
+                   `)?)?`)
+
+createToken('XRANGEPLAINLOOSE', `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:${src[t.PRERELEASELOOSE]})?${
+                          src[t.BUILD]}?` +
+                        `)?)?`)
+
+createToken('XRANGE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`)
+createToken('XRANGELOOSE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`)
+
+// Coercion.
+// Extract anything that could conceivably be a part of a valid semver
+createToken('COERCEPLAIN', `${'(^|[^\\d])' +
+              '(\\d{1,'}${MAX_SAFE_COMPONENT_LENGTH}})` +
+              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?` +
+              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`)
+createToken('COERCE', `${src[t.COERCEPLAIN]}(?:$|[^\\d])`)
+createToken('COERCEFULL', src[t.COERCEPLAIN] +
+              `(?:${src[t.PRERELEASE]})?` +
+              `(?:${src[t.BUILD]})?` +
+              `(?:$|[^\\d])`)
+createToken('COERCERTL', src[t.COERCE], true)
+createToken('COERCERTLFULL', src[t.COERCEFULL], true)
+
+// Tilde ranges.
+// Meaning is "reasonably at or greater than"
+createToken('LONETILDE', '(?:~>?)')
+
+createToken('TILDETRIM', `(\\s*)${src[t.LONETILDE]}\\s+`, true)
+exports.tildeTrimReplace = '$1~'
+
+createToken('TILDE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`)
+createToken('TILDELOOSE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`)
+
+// Caret ranges.
+// Meaning is "at least and backwards compatible with"
+createToken('LONECARET', '(?:\\^)')
+
+createToken('CARETTRIM', `(\\s*)${src[t.LONECARET]}\\s+`, true)
+exports.caretTrimReplace = '$1^'
+
+createToken('CARET', `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`)
+createToken('CARETLOOSE', `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`)
+
+// A simple gt/lt/eq thing, or just "" to indicate "any version"
+createToken('COMPARATORLOOSE', `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`)
+createToken('COMPARATOR', `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`)
+
+// An expression to strip any whitespace between the gtlt and the thing
+// it modifies, so that `> 1.2.3` ==> `>1.2.3`
+createToken('COMPARATORTRIM', `(\\s*)${src[t.GTLT]
+}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true)
+exports.comparatorTrimReplace = '$1$2$3'
+
+// Something like `1.2.3 - 1.2.4`
+// Note that these all use the loose form, because they'll be
+// checked against either the strict or loose comparator form
+// later.
+createToken('HYPHENRANGE', `^\\s*(${src[t.XRANGEPLAIN]})` +
+                   `\\s+-\\s+` +
+                   `(${src[t.XRANGEPLAIN]})` +
+                   `\\s*$`)
+
+createToken('HYPHENRANGELOOSE', `^\\s*(${src[t.XRANGEPLAINLOOSE]})` +
+                        `\\s+-\\s+` +
+                        `(${src[t.XRANGEPLAINLOOSE]})` +
+                        `\\s*$`)
+
+// Star ranges basically just allow anything at all.
+createToken('STAR', '(<|>)?=?\\s*\\*')
+// >=0.0.0 is like a star
+createToken('GTE0', '^\\s*>=\\s*0\\.0\\.0\\s*$')
+createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
+
+
+/***/ }),
+
+/***/ 3316:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+// @ts-check
+
+
+// Reproduce safeRe[COMPARATORTRIM] replacement boundaries, not version
+// validation. Each end-index finder returns an exclusive end, or its start
+// on no match.
+// Positions count from zero. An end of 3 means characters 0, 1, and 2 were read;
+// range.slice(start, end) gives the matched text, not a converted number.
+const {
+  MAX_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  WHITESPACE_CHARACTERS,
+} = __nccwpck_require__(9962)
+
+/**
+ * Remembers the last two rows of digits so their characters need not be reread.
+ * Positions start at -1 until a row has been found.
+ *
+ * @typedef {object} DigitRunCache
+ * @property {number} start The first character of the most recently found row.
+ * @property {number} end The position after that row's last character.
+ * @property {number} previousStart The first character of the previous row.
+ * @property {number} previousEnd The position after the previous row.
+ */
+
+// One entry per UTF-16 code unit keeps membership checks constant-time.
+const whitespace = new Uint8Array(0x10000)
+for (const char of WHITESPACE_CHARACTERS) {
+  whitespace[char.charCodeAt(0)] = 1
+}
+
+/**
+ * Checks whether a character is whitespace, like a space, tab, or newline.
+ * Looking past the end of the string returns false.
+ *
+ * @param {string|undefined} char One character, or undefined past the string's end.
+ * @returns {boolean} Whether the character is whitespace.
+ * @example isWhitespace(' ') // true
+ * @example isWhitespace('1') // false
+ */
+const isWhitespace = char =>
+  char !== undefined && whitespace[char.charCodeAt(0)] === 1
+
+/**
+ * Checks for v, =, or whitespace before the version number.
+ * These are historical version prefixes, not range operators:
+ * < and > are handled separately, as are tilde and caret ranges.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character can belong to a version prefix.
+ * @example isVersionPrefix('=') // true
+ * @example isVersionPrefix('>') // false
+ */
+const isVersionPrefix = char =>
+  char === 'v' ||
+  char === '=' ||
+  isWhitespace(char)
+
+/**
+ * Checks whether a character is one of the digits 0 through 9.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character is an ASCII digit.
+ * @example isDigit('7') // true
+ * @example isDigit('.') // false
+ */
+const isDigit = char => char !== undefined && char >= '0' && char <= '9'
+
+/**
+ * Checks whether a character is an English letter, uppercase or lowercase.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character is an ASCII letter.
+ * @example isLetter('b') // true
+ * @example isLetter('7') // false
+ */
+const isLetter = char =>
+  char !== undefined && (
+    (char >= 'a' && char <= 'z') ||
+    (char >= 'A' && char <= 'Z')
+  )
+
+/**
+ * Checks for a letter, digit, or hyphen: the characters allowed inside
+ * prerelease and build names such as beta-1.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character can be part of an identifier.
+ * @example isIdentifierCharacter('-') // true
+ * @example isIdentifierCharacter('.') // false; dots separate identifiers
+ */
+const isIdentifierCharacter = char => isDigit(char) || isLetter(char) || char === '-'
+
+/**
+ * Checks whether a version component can begin here: with a digit or
+ * a wildcard such as x, X, or *.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether a number or wildcard can start with this character.
+ * @example isVersionStart('x') // true
+ * @example isVersionStart('v') // false; v belongs to the prefix
+ */
+const isVersionStart = char =>
+  isDigit(char) ||
+  char === 'x' ||
+  char === 'X' ||
+  char === '*'
+
+/**
+ * Finds the end of a row of digits, but returns no more than limit digits.
+ * Remembers the last two rows so looking at them again does not reread them.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of the first character to check.
+ * @param {number} limit The most digit characters the returned match can include.
+ * @param {DigitRunCache} digitRuns Shared cache of digit-run positions, updated in place.
+ * @returns {number} The position after the matched digits, or start if none match.
+ * @example findDigitsEndIndex('123abc', 0, 10, digitRuns) // 3, pointing at a
+ * @example findDigitsEndIndex('123abc', 0, 2, digitRuns) // 2, pointing at the unread 3
+ */
+const findDigitsEndIndex = (range, start, limit, digitRuns) => {
+  if (!isDigit(range[start])) {
+    return start
+  }
+  if (start >= digitRuns.start && start < digitRuns.end) {
+    return Math.min(start + limit, digitRuns.end)
+  }
+  if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+    return Math.min(start + limit, digitRuns.previousEnd)
+  }
+  let end = start + 1
+  while (isDigit(range[end])) {
+    end++
+  }
+  // A failed full version can rewind from its second run to its first.
+  digitRuns.previousStart = digitRuns.start
+  digitRuns.previousEnd = digitRuns.end
+  digitRuns.start = start
+  digitRuns.end = end
+  return Math.min(start + limit, end)
+}
+
+/**
+ * Reads a number using the old regex's length and leading-zero rules.
+ * Strict mode reads just the first zero in 012; loose mode can read all three.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the number should begin.
+ * @param {boolean} loose Whether to allow leading zeros.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the matched digits, not their numeric value.
+ * @example findVersionNumberEndIndex('012', 0, false, digitRuns) // 1
+ * @example findVersionNumberEndIndex('012', 0, true, digitRuns) // 3
+ */
+const findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
+  if (!loose && range[start] === '0') {
+    return start + 1
+  }
+  // Strict syntax allows an initial nonzero digit plus MAX_LENGTH digits.
+  return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns)
+}
+
+/**
+ * Reads one piece of a prerelease name, such as beta or 1 in beta.1.
+ * Tries the letter-or-hyphen form first, then the number-only form.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the identifier should begin.
+ * @param {boolean} loose Whether numeric identifiers may have leading zeros.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the identifier, or start if none matches.
+ * @example findPrereleaseIdentifierEndIndex('beta.1', 0, false, digitRuns) // 4, at the dot
+ * @example findPrereleaseIdentifierEndIndex('001beta', 0, false, digitRuns) // 7
+ */
+const findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
+  const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns)
+  // The legacy regex tries a nonnumeric identifier before a numeric one.
+  if (isLetter(range[digitsEnd]) || range[digitsEnd] === '-') {
+    let end = digitsEnd + 1
+    const limit = end + MAX_SAFE_BUILD_LENGTH
+    while (end < limit && isIdentifierCharacter(range[end])) {
+      end++
+    }
+    return end
+  }
+  return findVersionNumberEndIndex(range, start, loose, digitRuns)
+}
+
+/**
+ * Reads a prerelease suffix such as -beta.1, one dot-separated piece at a time.
+ * Loose mode also allows the name without its opening hyphen.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the suffix should begin, including -.
+ * @param {boolean} loose Whether the opening hyphen is optional and zeros allowed.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the matched suffix, or start if absent.
+ * @example findPrereleaseEndIndex('-beta.1+sha', 0, false, digitRuns) // 7, at the plus
+ * @example findPrereleaseEndIndex('beta', 0, false, digitRuns) // 0; no opening hyphen
+ */
+const findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
+  const hyphen = range[start] === '-'
+  if (!loose && !hyphen) {
+    return start
+  }
+  const identifierStart = start + (hyphen ? 1 : 0)
+  let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns)
+  if (end === identifierStart) {
+    if (!loose || !hyphen) {
+      return start
+    }
+    // In loose syntax, a lone hyphen can itself be the identifier.
+    end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns)
+  }
+  while (range[end] === '.') {
+    const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns)
+    if (next === end + 1) {
+      break
+    }
+    end = next
+  }
+  return end
+}
+
+/**
+ * Reads one build-name piece, such as sha or 123 in +sha.123.
+ * Stops at a disallowed character or the old regex's length limit.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the identifier should begin.
+ * @returns {number} The position after the identifier, or start if none matches.
+ * @example findBuildIdentifierEndIndex('sha.123', 0) // 3, at the dot
+ * @example findBuildIdentifierEndIndex('001', 0) // 3; leading zeros are allowed
+ */
+const findBuildIdentifierEndIndex = (range, start) => {
+  let end = start
+  while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
+    end++
+  }
+  return end
+}
+
+/**
+ * Reads optional build metadata such as +sha.123.
+ * Leaves the position unchanged if there is no plus sign followed by a name.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the opening + should be.
+ * @returns {number} The position after the matched metadata, or start if absent.
+ * @example findBuildEndIndex('+sha.123 <2', 0) // 8, at the space
+ * @example findBuildEndIndex('+', 0) // 0; a plus sign alone is not a match
+ */
+const findBuildEndIndex = (range, start) => {
+  if (range[start] !== '+') {
+    return start
+  }
+  let end = findBuildIdentifierEndIndex(range, start + 1)
+  if (end === start + 1) {
+    return start
+  }
+  while (range[end] === '.') {
+    const next = findBuildIdentifierEndIndex(range, end + 1)
+    if (next === end + 1) {
+      break
+    }
+    end = next
+  }
+  return end
+}
+
+/**
+ * Reads three numbers separated by dots, then any prerelease and build suffixes.
+ * Uses loose rules, so forms such as 01.02.03beta can match here.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of the first number, after any prefix.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the version match, or start if none matches.
+ * @example findLooseFullVersionEndIndex('1.2.3-beta+sha <2', 0, digitRuns) // 14
+ * @example findLooseFullVersionEndIndex('1.2', 0, digitRuns) // 0; needs three numbers
+ */
+const findLooseFullVersionEndIndex = (range, start, digitRuns) => {
+  let end = start
+  for (let component = 0; component < 3; component++) {
+    const next = findVersionNumberEndIndex(range, end, true, digitRuns)
+    if (next === end) {
+      return start
+    }
+    end = next
+    if (component < 2) {
+      if (range[end] !== '.') {
+        return start
+      }
+      end++
+    }
+  }
+  const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns)
+  return findBuildEndIndex(range, prereleaseEnd)
+}
+
+/**
+ * Reads one component of a partial or wildcard version, such as 2 or x in 2.x.
+ * Numbers use strict leading-zero rules; wildcards take up one character.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the component should begin.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the component, or start if none matches.
+ * @example findPartialVersionComponentEndIndex('2.x', 0, digitRuns) // 1, at the dot
+ * @example findPartialVersionComponentEndIndex('2.x', 2, digitRuns) // 3, after x
+ */
+const findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
+  if (isDigit(range[start])) {
+    return findVersionNumberEndIndex(range, start, false, digitRuns)
+  }
+  return isVersionStart(range[start]) ? start + 1 : start
+}
+
+/**
+ * Reads up to three components, allowing forms such as 1, 1.2, or 1.x.
+ * After the third component, also reads any strict prerelease and build suffixes.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of a number or wildcard, after any prefix.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the matched version text.
+ * @example findPartialVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
+ * @example findPartialVersionEndIndex('1.', 0, digitRuns) // 1; the trailing dot is unread
+ */
+const findPartialVersionEndIndex = (range, start, digitRuns) => {
+  let end = findPartialVersionComponentEndIndex(range, start, digitRuns)
+  for (let component = 0; component < 2; component++) {
+    if (range[end] !== '.') {
+      return end
+    }
+    const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns)
+    if (next === end + 1) {
+      return end
+    }
+    end = next
+  }
+  const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns)
+  return findBuildEndIndex(range, prereleaseEnd)
+}
+
+/**
+ * Finds where a version match ends, without deciding whether the range is valid.
+ * Tries a loose full version first, then a partial or wildcard version, just
+ * like the old regex's LOOSEPLAIN and XRANGEPLAIN alternatives.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of a number or wildcard, after any prefix.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position where scanning the next candidate can resume.
+ * @example findVersionEndIndex('1.2.3 <2', 0, digitRuns) // 5, at the space
+ * @example findVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
+ */
+const findVersionEndIndex = (range, start, digitRuns) => {
+  const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns)
+  return fullVersionEnd !== start
+    ? fullVersionEnd
+    : findPartialVersionEndIndex(range, start, digitRuns)
+}
+
+/**
+ * Finds the one whitespace character the old replacement would remove.
+ * Keeps leading whitespace, skips an optional operator, and checks immediately
+ * after it. Returns -1 if there is nothing to remove.
+ *
+ * @param {string} range The text containing a candidate already found by the caller.
+ * @param {number} matchStart The candidate's position, including leading whitespace.
+ * @returns {number} The position of the removable whitespace, or -1 if absent.
+ * @example findRemovableWhitespaceIndex(' > 1', 0) // 2; keep the space at position 0
+ * @example findRemovableWhitespaceIndex('>1', 0) // -1
+ */
+const findRemovableWhitespaceIndex = (range, matchStart) => {
+  let position = matchStart
+  if (isWhitespace(range[position])) {
+    position++
+  }
+  if (range[position] === '<' || range[position] === '>') {
+    position++
+  }
+  if (range[position] === '=') {
+    position++
+  }
+  return isWhitespace(range[position]) ? position : -1
+}
+
+/**
+ * Joins an operator to its version, turning > 1.2.3 into >1.2.3.
+ * Copies everything else according to the old regex's matching rules.
+ * Moves forward through prefixes and whole versions to avoid repeatedly
+ * searching the same characters on long inputs.
+ *
+ * @param {string} range The range text to process; the original string is unchanged.
+ * @returns {string} The range with matched operator whitespace removed.
+ * @example trimComparatorWhitespace('> 1.2.3 < 2') // '>1.2.3 <2'
+ * @example trimComparatorWhitespace('> invalid') // '> invalid'
+ */
+const trimComparatorWhitespace = range => {
+  let result = ''
+  let copyFrom = 0
+  let cursor = 0
+  const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 }
+
+  while (cursor < range.length) {
+    const matchStart = cursor
+    if (range[cursor] === '<' || range[cursor] === '>') {
+      cursor++
+    } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
+      cursor++
+      continue
+    }
+
+    // Consume a v/=/whitespace run once, even when no version follows it.
+    while (cursor < range.length && isVersionPrefix(range[cursor])) {
+      cursor++
+    }
+    if (!isVersionStart(range[cursor])) {
+      continue
+    }
+
+    const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart)
+    if (whitespacePosition !== -1) {
+      result += range.slice(copyFrom, whitespacePosition)
+      copyFrom = whitespacePosition + 1
+    }
+
+    // Skip the entire match, so a prerelease's trailing v cannot be
+    // reconsidered as the prefix of another version.
+    cursor = findVersionEndIndex(range, cursor, digitRuns)
+  }
+
+  return result + range.slice(copyFrom)
+}
+
+module.exports = trimComparatorWhitespace
+
+
+/***/ }),
+
+/***/ 2915:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+// Determine if version is greater than all the versions possible in the range.
+const outside = __nccwpck_require__(9955)
+const gtr = (version, range, options) => outside(version, range, '>', options)
+module.exports = gtr
+
+
+/***/ }),
+
+/***/ 7116:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(4535)
+const intersects = (r1, r2, options) => {
+  r1 = new Range(r1, options)
+  r2 = new Range(r2, options)
+  return r1.intersects(r2, options)
+}
+module.exports = intersects
+
+
+/***/ }),
+
+/***/ 1102:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const outside = __nccwpck_require__(9955)
+// Determine if version is less than all the versions possible in the range
+const ltr = (version, range, options) => outside(version, range, '<', options)
+module.exports = ltr
+
+
+/***/ }),
+
+/***/ 3036:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const Range = __nccwpck_require__(4535)
+
+const maxSatisfying = (versions, range, options) => {
+  let max = null
+  let maxSV = null
+  let rangeObj = null
+  try {
+    rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach((v) => {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!max || maxSV.compare(v) === -1) {
+        // compare(max, v, true)
+        max = v
+        maxSV = new SemVer(max, options)
+      }
+    }
+  })
+  return max
+}
+module.exports = maxSatisfying
+
+
+/***/ }),
+
+/***/ 7534:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const Range = __nccwpck_require__(4535)
+const minSatisfying = (versions, range, options) => {
+  let min = null
+  let minSV = null
+  let rangeObj = null
+  try {
+    rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach((v) => {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!min || minSV.compare(v) === 1) {
+        // compare(min, v, true)
+        min = v
+        minSV = new SemVer(min, options)
+      }
+    }
+  })
+  return min
+}
+module.exports = minSatisfying
+
+
+/***/ }),
+
+/***/ 9725:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const Range = __nccwpck_require__(4535)
+const gt = __nccwpck_require__(3740)
+
+const minVersion = (range, loose) => {
+  range = new Range(range, loose)
+
+  let minver = new SemVer('0.0.0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = new SemVer('0.0.0-0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = null
+  for (let i = 0; i < range.set.length; ++i) {
+    const comparators = range.set[i]
+
+    let setMin = null
+    comparators.forEach((comparator) => {
+      // Clone to avoid manipulating the comparator's semver object.
+      const compver = new SemVer(comparator.semver.version)
+      switch (comparator.operator) {
+        case '>':
+          if (compver.prerelease.length === 0) {
+            compver.patch++
+          } else {
+            compver.prerelease.push(0)
+          }
+          compver.raw = compver.format()
+          /* fallthrough */
+        case '':
+        case '>=':
+          if (!setMin || gt(compver, setMin)) {
+            setMin = compver
+          }
+          break
+        case '<':
+        case '<=':
+          /* Ignore maximum versions */
+          break
+        /* istanbul ignore next */
+        default:
+          throw new Error(`Unexpected operation: ${comparator.operator}`)
+      }
+    })
+    if (setMin && (!minver || gt(minver, setMin))) {
+      minver = setMin
+    }
+  }
+
+  if (minver && range.test(minver)) {
+    return minver
+  }
+
+  return null
+}
+module.exports = minVersion
+
+
+/***/ }),
+
+/***/ 9955:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(6644)
+const Comparator = __nccwpck_require__(7712)
+const { ANY } = Comparator
+const Range = __nccwpck_require__(4535)
+const satisfies = __nccwpck_require__(6326)
+const gt = __nccwpck_require__(3740)
+const lt = __nccwpck_require__(2115)
+const lte = __nccwpck_require__(9824)
+const gte = __nccwpck_require__(6297)
+
+const outside = (version, range, hilo, options) => {
+  version = new SemVer(version, options)
+  range = new Range(range, options)
+
+  let gtfn, ltefn, ltfn, comp, ecomp
+  switch (hilo) {
+    case '>':
+      gtfn = gt
+      ltefn = lte
+      ltfn = lt
+      comp = '>'
+      ecomp = '>='
+      break
+    case '<':
+      gtfn = lt
+      ltefn = gte
+      ltfn = gt
+      comp = '<'
+      ecomp = '<='
+      break
+    default:
+      throw new TypeError('Must provide a hilo val of "<" or ">"')
+  }
+
+  // If it satisfies the range it is not outside
+  if (satisfies(version, range, options)) {
+    return false
+  }
+
+  // From now on, variable terms are as if we're in "gtr" mode.
+  // but note that everything is flipped for the "ltr" function.
+
+  for (let i = 0; i < range.set.length; ++i) {
+    const comparators = range.set[i]
+
+    let high = null
+    let low = null
+
+    comparators.forEach((comparator) => {
+      if (comparator.semver === ANY) {
+        comparator = new Comparator('>=0.0.0')
+      }
+      high = high || comparator
+      low = low || comparator
+      if (gtfn(comparator.semver, high.semver, options)) {
+        high = comparator
+      } else if (ltfn(comparator.semver, low.semver, options)) {
+        low = comparator
+      }
+    })
+
+    // If the edge version comparator has a operator then our version
+    // isn't outside it
+    if (high.operator === comp || high.operator === ecomp) {
+      return false
+    }
+
+    // If the lowest version comparator has an operator and our version
+    // is less than it then it isn't higher than the range
+    if ((!low.operator || low.operator === comp) &&
+        ltefn(version, low.semver)) {
+      return false
+    } else if (low.operator === ecomp && ltfn(version, low.semver)) {
+      return false
+    }
+  }
+  return true
+}
+
+module.exports = outside
+
+
+/***/ }),
+
+/***/ 6077:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+// given a set of versions and a range, create a "simplified" range
+// that includes the same versions that the original range does
+// If the original range is shorter than the simplified one, return that.
+const satisfies = __nccwpck_require__(6326)
+const compare = __nccwpck_require__(8755)
+module.exports = (versions, range, options) => {
+  const set = []
+  let first = null
+  let prev = null
+  const v = versions.sort((a, b) => compare(a, b, options))
+  for (const version of v) {
+    const included = satisfies(version, range, options)
+    if (included) {
+      prev = version
+      if (!first) {
+        first = version
+      }
+    } else {
+      if (prev) {
+        set.push([first, prev])
+      }
+      prev = null
+      first = null
+    }
+  }
+  if (first) {
+    set.push([first, null])
+  }
+
+  const ranges = []
+  for (const [min, max] of set) {
+    if (min === max) {
+      ranges.push(min)
+    } else if (!max && min === v[0]) {
+      ranges.push('*')
+    } else if (!max) {
+      ranges.push(`>=${min}`)
+    } else if (min === v[0]) {
+      ranges.push(`<=${max}`)
+    } else {
+      ranges.push(`${min} - ${max}`)
+    }
+  }
+  const simplified = ranges.join(' || ')
+  const original = typeof range.raw === 'string' ? range.raw : String(range)
+  return simplified.length < original.length ? simplified : range
+}
+
+
+/***/ }),
+
+/***/ 1880:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(4535)
+const Comparator = __nccwpck_require__(7712)
+const { ANY } = Comparator
+const satisfies = __nccwpck_require__(6326)
+const compare = __nccwpck_require__(8755)
+
+// Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
+// - Every simple range `r1, r2, ...` is a null set, OR
+// - Every simple range `r1, r2, ...` which is not a null set is a subset of
+//   some `R1, R2, ...`
+//
+// Simple range `c1 c2 ...` is a subset of simple range `C1 C2 ...` iff:
+// - If c is only the ANY comparator
+//   - If C is only the ANY comparator, return true
+//   - Else if in prerelease mode, return false
+//   - else replace c with `[>=0.0.0]`
+// - If C is only the ANY comparator
+//   - if in prerelease mode, return true
+//   - else replace C with `[>=0.0.0]`
+// - Let EQ be the set of = comparators in c
+// - If EQ is more than one, return true (null set)
+// - Let GT be the highest > or >= comparator in c
+// - Let LT be the lowest < or <= comparator in c
+// - If GT and LT, and GT.semver > LT.semver, return true (null set)
+// - If any C is a = range, and GT or LT are set, return false
+// - If EQ
+//   - If GT, and EQ does not satisfy GT, return true (null set)
+//   - If LT, and EQ does not satisfy LT, return true (null set)
+//   - If EQ satisfies every C, return true
+//   - Else return false
+// - If GT
+//   - If GT.semver is lower than any > or >= comp in C, return false
+//   - If GT is >=, and GT.semver does not satisfy every C, return false
+//   - If GT.semver has a prerelease, and not in prerelease mode
+//     - If no C has a prerelease and the GT.semver tuple, return false
+// - If LT
+//   - If LT.semver is greater than any < or <= comp in C, return false
+//   - If LT is <=, and LT.semver does not satisfy every C, return false
+//   - If LT.semver has a prerelease, and not in prerelease mode
+//     - If no C has a prerelease and the LT.semver tuple, return false
+// - Else return true
+
+const subset = (sub, dom, options = {}) => {
+  if (sub === dom) {
+    return true
+  }
+
+  sub = new Range(sub, options)
+  dom = new Range(dom, options)
+  let sawNonNull = false
+
+  OUTER: for (const simpleSub of sub.set) {
+    for (const simpleDom of dom.set) {
+      const isSub = simpleSubset(simpleSub, simpleDom, options)
+      sawNonNull = sawNonNull || isSub !== null
+      if (isSub) {
+        continue OUTER
+      }
+    }
+    // the null set is a subset of everything, but null simple ranges in
+    // a complex range should be ignored.  so if we saw a non-null range,
+    // then we know this isn't a subset, but if EVERY simple range was null,
+    // then it is a subset.
+    if (sawNonNull) {
+      return false
+    }
+  }
+  return true
+}
+
+const minimumVersionWithPreRelease = [new Comparator('>=0.0.0-0')]
+const minimumVersion = [new Comparator('>=0.0.0')]
+
+const simpleSubset = (sub, dom, options) => {
+  if (sub === dom) {
+    return true
+  }
+
+  if (sub.length === 1 && sub[0].semver === ANY) {
+    if (dom.length === 1 && dom[0].semver === ANY) {
+      return true
+    } else if (options.includePrerelease) {
+      sub = minimumVersionWithPreRelease
+    } else {
+      sub = minimumVersion
+    }
+  }
+
+  if (dom.length === 1 && dom[0].semver === ANY) {
+    if (options.includePrerelease) {
+      return true
+    } else {
+      dom = minimumVersion
+    }
+  }
+
+  const eqSet = new Set()
+  let gt, lt
+  for (const c of sub) {
+    if (c.operator === '>' || c.operator === '>=') {
+      gt = higherGT(gt, c, options)
+    } else if (c.operator === '<' || c.operator === '<=') {
+      lt = lowerLT(lt, c, options)
+    } else {
+      eqSet.add(c.semver)
+    }
+  }
+
+  if (eqSet.size > 1) {
+    return null
+  }
+
+  let gtltComp
+  if (gt && lt) {
+    gtltComp = compare(gt.semver, lt.semver, options)
+    if (gtltComp > 0) {
+      return null
+    } else if (gtltComp === 0 && (gt.operator !== '>=' || lt.operator !== '<=')) {
+      return null
+    }
+  }
+
+  // will iterate one or zero times
+  for (const eq of eqSet) {
+    if (gt && !satisfies(eq, String(gt), options)) {
+      return null
+    }
+
+    if (lt && !satisfies(eq, String(lt), options)) {
+      return null
+    }
+
+    for (const c of dom) {
+      if (!satisfies(eq, String(c), options)) {
+        return false
+      }
+    }
+
+    return true
+  }
+
+  let higher, lower
+  let hasDomLT, hasDomGT
+  // if the subset has a prerelease, we need a comparator in the superset
+  // with the same tuple and a prerelease, or it's not a subset
+  let needDomLTPre = lt &&
+    !options.includePrerelease &&
+    lt.semver.prerelease.length ? lt.semver : false
+  let needDomGTPre = gt &&
+    !options.includePrerelease &&
+    gt.semver.prerelease.length ? gt.semver : false
+  // exception: <1.2.3-0 is the same as <1.2.3
+  if (needDomLTPre && needDomLTPre.prerelease.length === 1 &&
+      lt.operator === '<' && needDomLTPre.prerelease[0] === 0) {
+    needDomLTPre = false
+  }
+
+  for (const c of dom) {
+    hasDomGT = hasDomGT || c.operator === '>' || c.operator === '>='
+    hasDomLT = hasDomLT || c.operator === '<' || c.operator === '<='
+    if (gt) {
+      if (needDomGTPre) {
+        if (c.semver.prerelease && c.semver.prerelease.length &&
+            c.semver.major === needDomGTPre.major &&
+            c.semver.minor === needDomGTPre.minor &&
+            c.semver.patch === needDomGTPre.patch) {
+          needDomGTPre = false
+        }
+      }
+      if (c.operator === '>' || c.operator === '>=') {
+        higher = higherGT(gt, c, options)
+        if (higher === c && higher !== gt) {
+          return false
+        }
+      } else if (gt.operator === '>=' && !c.test(gt.semver)) {
+        return false
+      }
+    }
+    if (lt) {
+      if (needDomLTPre) {
+        if (c.semver.prerelease && c.semver.prerelease.length &&
+            c.semver.major === needDomLTPre.major &&
+            c.semver.minor === needDomLTPre.minor &&
+            c.semver.patch === needDomLTPre.patch) {
+          needDomLTPre = false
+        }
+      }
+      if (c.operator === '<' || c.operator === '<=') {
+        lower = lowerLT(lt, c, options)
+        if (lower === c && lower !== lt) {
+          return false
+        }
+      } else if (lt.operator === '<=' && !c.test(lt.semver)) {
+        return false
+      }
+    }
+    if (!c.operator && (lt || gt) && gtltComp !== 0) {
+      return false
+    }
+  }
+
+  // if there was a < or >, and nothing in the dom, then must be false
+  // UNLESS it was limited by another range in the other direction.
+  // Eg, >1.0.0 <1.0.1 is still a subset of <2.0.0
+  if (gt && hasDomLT && !lt && gtltComp !== 0) {
+    return false
+  }
+
+  if (lt && hasDomGT && !gt && gtltComp !== 0) {
+    return false
+  }
+
+  // we needed a prerelease range in a specific tuple, but didn't get one
+  // then this isn't a subset.  eg >=1.2.3-pre is not a subset of >=1.0.0,
+  // because it includes prereleases in the 1.2.3 tuple
+  if (needDomGTPre || needDomLTPre) {
+    return false
+  }
+
+  return true
+}
+
+// >=1.2.3 is lower than >1.2.3
+const higherGT = (a, b, options) => {
+  if (!a) {
+    return b
+  }
+  const comp = compare(a.semver, b.semver, options)
+  return comp > 0 ? a
+    : comp < 0 ? b
+    : b.operator === '>' && a.operator === '>=' ? b
+    : a
+}
+
+// <=1.2.3 is higher than <1.2.3
+const lowerLT = (a, b, options) => {
+  if (!a) {
+    return b
+  }
+  const comp = compare(a.semver, b.semver, options)
+  return comp < 0 ? a
+    : comp > 0 ? b
+    : b.operator === '<' && a.operator === '<=' ? b
+    : a
+}
+
+module.exports = subset
+
+
+/***/ }),
+
+/***/ 7583:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(4535)
+
+// Mostly just for testing and legacy API reasons
+const toComparators = (range, options) =>
+  new Range(range, options).set
+    .map(comp => comp.map(c => c.value).join(' ').trim().split(' '))
+
+module.exports = toComparators
+
+
+/***/ }),
+
+/***/ 9282:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(4535)
+const validRange = (range, options) => {
+  try {
+    // Return '*' instead of '' so that truthiness works.
+    // This will throw if it's invalid anyway
+    return new Range(range, options).range || '*'
+  } catch (er) {
+    return null
+  }
+}
+module.exports = validRange
+
+
+/***/ }),
+
 /***/ 5183:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
@@ -36958,7 +40197,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(252);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3088);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -36967,7 +40206,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 252:
+/***/ 3088:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38619,7 +41858,7 @@ var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _argum
  * @param     dest      destination path
  * @param     options   optional. See CopyOptions.
  */
-function cp(source_1, dest_1) {
+function io_cp(source_1, dest_1) {
     return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         const { force, recursive, copySourceDirectory } = readCopyOptions(options);
         const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
@@ -69061,6 +72300,7 @@ function readPull(common) {
         path: parsers_text('path') ?? '.',
         format: choice('format', ['files', 'oci-layout']) ?? 'files',
         platform: readPlatform(),
+        platformGiven: parsers_text('platform') !== undefined,
         cache: parsers_boolean('cache', true)
     };
 }
@@ -70018,180 +73258,1012 @@ function matchesPlatform(candidate, wanted) {
         (wanted.variant === undefined || candidate.variant === wanted.variant));
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/registry/blobs.ts
-// Blobs: check, stream down (digest-checked), and upload. An upload is one
-// POST and one streamed PUT, the fewest write operations ACR counts against
-// its throttle; chunked PATCHes with large chunks serve registries or proxies
-// that refuse a monolithic PUT. Nothing here holds a whole blob in memory.
-
-
-
-
-// Chunks this large keep a 1 GiB layer to 17 write operations.
-const defaultChunkSize = 64 * 1024 * 1024;
-// A PUT with a body that a registry or proxy will not take in one piece.
-const monolithicRefused = new Set([405, 411, 413, 501]);
-function blobPath(repository, digest) {
-    return `/v2/${repository}/blobs/${digest}`;
-}
-/** The blob's size, or undefined when the repository does not have it. */
-async function headBlob(client, repository, digest) {
-    const response = await client.request({
-        method: 'HEAD',
-        path: blobPath(repository, digest),
-        scopes: [scopes_repositoryScope(repository, 'pull')]
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: ./node_modules/@actions/tool-cache/node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(885);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
+var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
     });
-    await response.discard();
-    if (response.status === 404)
-        return undefined;
-    if (response.status !== 200) {
-        throw new RegistryError(response.status, undefined, `checking blob ${repository}@${digest}: ${response.status}`);
-    }
-    return Number(response.header('content-length') ?? NaN);
-}
-/**
- * A stream of the blob's bytes that fails unless they match the digest (and
- * size, when given). ACR answers with a 307 to its storage, which the
- * transport follows without the registry's Authorization header.
- */
-async function openBlob(client, repository, digest, size) {
-    const response = await client.request({
-        method: 'GET',
-        path: blobPath(repository, digest),
-        scopes: [repositoryScope(repository, 'pull')]
-    });
-    if (response.status !== 200)
-        throw await registryError(response, `reading blob ${repository}@${digest}`);
-    const verifier = new DigestVerifier(digest, size);
-    pipeline(response.body, verifier, () => undefined);
-    return verifier;
-}
-/**
- * Uploads a blob whose digest is known, unless the repository has it. A failed
- * session is not patched up: the whole upload starts again from the source in
- * a new session, through the transport's one retry loop, since a registry may
- * have kept part of a stream that broke.
- */
-async function uploadBlob(client, repository, blob, options = {}) {
-    if ((await headBlob(client, repository, blob.digest)) !== undefined)
-        return 'exists';
-    return client.retrying('PUT', uploadsPath(repository), () => sendBlob(client, repository, blob, options));
-}
-/** One attempt at an upload in a new session, for callers that own the retry (see uploadBlob). */
-async function sendBlob(client, repository, blob, options = {}) {
-    const session = await startUpload(client, repository, blob.digest, options.mountFrom);
-    if (session === 'mounted')
-        return 'mounted';
-    if (options.chunkSize === undefined) {
-        const response = await putWhole(client, repository, session, blob);
-        if (!monolithicRefused.has(response.status)) {
-            await finishedUpload(response, repository, blob.digest);
-            return 'uploaded';
+};
+
+
+
+
+
+// Internal object for testability (allows mocking in ESM)
+const _internal = {
+    readLinuxVersionFile() {
+        const lsbReleaseFile = '/etc/lsb-release';
+        const osReleaseFile = '/etc/os-release';
+        let contents = '';
+        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
+            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
         }
-        await response.discard();
+        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
+            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
+        }
+        return contents;
     }
-    // The refused session may be spent: chunks go into a new one.
-    const fresh = options.chunkSize === undefined ? await startUpload(client, repository, blob.digest) : session;
-    if (fresh === 'mounted')
-        return 'mounted';
-    await putChunks(client, repository, fresh, blob, options.chunkSize ?? defaultChunkSize);
-    return 'uploaded';
-}
-function uploadsPath(repository) {
-    return `/v2/${repository}/blobs/uploads/`;
-}
-/** Opens an upload session, or mounts the blob from `mountFrom`. */
-async function startUpload(client, repository, digest, mountFrom) {
-    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
-    let path = uploadsPath(repository);
-    if (digest !== undefined && mountFrom !== undefined && mountFrom !== repository) {
-        path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`;
-        scopes.push(scopes_repositoryScope(mountFrom, 'pull'));
-    }
-    const response = await client.request({
-        method: 'POST',
-        path,
-        scopes,
-        // No body: sending it again costs at most an unused session.
-        headers: { 'content-length': '0' }
-    });
-    if (response.status === 201) {
-        await response.discard();
-        return 'mounted';
-    }
-    if (response.status !== 202)
-        throw await errors_registryError(response, `starting an upload to ${repository}`);
-    await response.discard();
-    return uploadLocation(response, repository);
-}
-function putWhole(client, repository, location, blob) {
-    const url = new URL(location);
-    url.searchParams.set('digest', blob.digest);
-    return client.request({
-        method: 'PUT',
-        path: url,
-        scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-        body: () => blob.open(),
-        retry: 'throttled'
+};
+function _findMatch(versionSpec, stable, candidates, archFilter) {
+    return manifest_awaiter(this, void 0, void 0, function* () {
+        const platFilter = os.platform();
+        let result;
+        let match;
+        let file;
+        for (const candidate of candidates) {
+            const version = candidate.version;
+            debug(`check ${version} satisfies ${versionSpec}`);
+            if (semver.satisfies(version, versionSpec) &&
+                (!stable || candidate.stable === stable)) {
+                file = candidate.files.find(item => {
+                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
+                    let chk = item.arch === archFilter && item.platform === platFilter;
+                    if (chk && item.platform_version) {
+                        const osVersion = _getOsVersion();
+                        if (osVersion === item.platform_version) {
+                            chk = true;
+                        }
+                        else {
+                            chk = semver.satisfies(osVersion, item.platform_version);
+                        }
+                    }
+                    return chk;
+                });
+                if (file) {
+                    debug(`matched ${candidate.version}`);
+                    match = candidate;
+                    break;
+                }
+            }
+        }
+        if (match && file) {
+            // clone since we're mutating the file list to be only the file that matches
+            result = Object.assign({}, match);
+            result.files = [file];
+        }
+        return result;
     });
 }
-async function putChunks(client, repository, start, blob, chunkSize) {
-    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
-    let location = start;
-    for (let offset = 0; offset < blob.size; offset += chunkSize) {
-        const end = Math.min(offset + chunkSize, blob.size) - 1;
-        const response = await client.request({
-            method: 'PATCH',
-            path: location,
-            scopes,
-            headers: {
-                'content-type': 'application/octet-stream',
-                'content-length': String(end - offset + 1),
-                'content-range': `${offset}-${end}`
-            },
-            body: () => blob.open({ start: offset, end }),
-            retry: 'throttled'
+function _getOsVersion() {
+    // TODO: add windows and other linux, arm variants
+    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
+    const plat = os.platform();
+    let version = '';
+    if (plat === 'darwin') {
+        version = cp.execSync('sw_vers -productVersion').toString();
+    }
+    else if (plat === 'linux') {
+        // lsb_release process not in some containers, readfile
+        // Run cat /etc/lsb-release
+        // DISTRIB_ID=Ubuntu
+        // DISTRIB_RELEASE=18.04
+        // DISTRIB_CODENAME=bionic
+        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
+        const lsbContents = _internal.readLinuxVersionFile();
+        if (lsbContents) {
+            const lines = lsbContents.split('\n');
+            for (const line of lines) {
+                const parts = line.split('=');
+                if (parts.length === 2 &&
+                    (parts[0].trim() === 'VERSION_ID' ||
+                        parts[0].trim() === 'DISTRIB_RELEASE')) {
+                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
+                    break;
+                }
+            }
+        }
+    }
+    return version;
+}
+// Alias for backwards compatibility
+function _readLinuxVersionFile() {
+    return _internal.readLinuxVersionFile();
+}
+//# sourceMappingURL=manifest.js.map
+// EXTERNAL MODULE: external "util"
+var external_util_ = __nccwpck_require__(9023);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
+var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+/**
+ * Internal class for retries
+ */
+class retry_helper_RetryHelper {
+    constructor(maxAttempts, minSeconds, maxSeconds) {
+        if (maxAttempts < 1) {
+            throw new Error('max attempts should be greater than or equal to 1');
+        }
+        this.maxAttempts = maxAttempts;
+        this.minSeconds = Math.floor(minSeconds);
+        this.maxSeconds = Math.floor(maxSeconds);
+        if (this.minSeconds > this.maxSeconds) {
+            throw new Error('min seconds should be less than or equal to max seconds');
+        }
+    }
+    execute(action, isRetryable) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            let attempt = 1;
+            while (attempt < this.maxAttempts) {
+                // Try
+                try {
+                    return yield action();
+                }
+                catch (err) {
+                    if (isRetryable && !isRetryable(err)) {
+                        throw err;
+                    }
+                    core.info(err.message);
+                }
+                // Sleep
+                const seconds = this.getSleepAmount();
+                core.info(`Waiting ${seconds} seconds before trying again`);
+                yield this.sleep(seconds);
+                attempt++;
+            }
+            // Last attempt
+            return yield action();
         });
-        if (response.status !== 202) {
-            throw await errors_registryError(response, `uploading bytes ${offset}-${end} of ${blob.digest} to ${repository}`);
-        }
-        await response.discard();
-        location = uploadLocation(response, repository);
     }
-    const url = new URL(location);
-    url.searchParams.set('digest', blob.digest);
-    const response = await client.request({
-        method: 'PUT',
-        path: url,
-        scopes,
-        headers: { 'content-length': '0' },
-        retry: 'throttled'
+    getSleepAmount() {
+        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
+            this.minSeconds);
+    }
+    sleep(seconds) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
+        });
+    }
+}
+//# sourceMappingURL=retry-helper.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
+var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
     });
-    await finishedUpload(response, repository, blob.digest);
+};
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+class HTTPError extends Error {
+    constructor(httpStatusCode) {
+        super(`Unexpected HTTP response: ${httpStatusCode}`);
+        this.httpStatusCode = httpStatusCode;
+        Object.setPrototypeOf(this, new.target.prototype);
+    }
 }
-/** Checks the registry's answer to the PUT that closes a session. */
-async function finishedUpload(response, repository, digest) {
-    if (response.status !== 201 && response.status !== 204) {
-        throw await errors_registryError(response, `uploading ${digest} to ${repository}`);
+const tool_cache_IS_WINDOWS = process.platform === 'win32';
+const IS_MAC = process.platform === 'darwin';
+const userAgent = 'actions/tool-cache';
+/**
+ * Download a tool from an url and stream it into a file
+ *
+ * @param url       url of tool to download
+ * @param dest      path to download tool
+ * @param auth      authorization header
+ * @param headers   other headers
+ * @returns         path to downloaded tool
+ */
+function downloadTool(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        dest = dest || path.join(_getTempDirectory(), crypto.randomUUID());
+        yield io.mkdirP(path.dirname(dest));
+        core.debug(`Downloading ${url}`);
+        core.debug(`Destination ${dest}`);
+        const maxAttempts = 3;
+        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
+        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
+        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
+        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
+            return yield downloadToolAttempt(url, dest || '', auth, headers);
+        }), (err) => {
+            if (err instanceof HTTPError && err.httpStatusCode) {
+                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
+                if (err.httpStatusCode < 500 &&
+                    err.httpStatusCode !== 408 &&
+                    err.httpStatusCode !== 429) {
+                    return false;
+                }
+            }
+            // Otherwise retry
+            return true;
+        });
+    });
+}
+function downloadToolAttempt(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (fs.existsSync(dest)) {
+            throw new Error(`Destination file path ${dest} already exists`);
+        }
+        // Get the response headers
+        const http = new httpm.HttpClient(userAgent, [], {
+            allowRetries: false
+        });
+        if (auth) {
+            core.debug('set auth');
+            if (headers === undefined) {
+                headers = {};
+            }
+            headers.authorization = auth;
+        }
+        const response = yield http.get(url, headers);
+        if (response.message.statusCode !== 200) {
+            const err = new HTTPError(response.message.statusCode);
+            core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            throw err;
+        }
+        // Download the response body
+        const pipeline = util.promisify(stream.pipeline);
+        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
+        const readStream = responseMessageFactory();
+        let succeeded = false;
+        try {
+            yield pipeline(readStream, fs.createWriteStream(dest));
+            core.debug('download complete');
+            succeeded = true;
+            return dest;
+        }
+        finally {
+            // Error, delete dest before retry
+            if (!succeeded) {
+                core.debug('download failed');
+                try {
+                    yield io.rmRF(dest);
+                }
+                catch (err) {
+                    core.debug(`Failed to delete '${dest}'. ${err.message}`);
+                }
+            }
+        }
+    });
+}
+/**
+ * Extract a .7z file
+ *
+ * @param file     path to the .7z file
+ * @param dest     destination directory. Optional.
+ * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
+ * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
+ * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
+ * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
+ * interface, it is smaller than the full command line interface, and it does support long paths. At the
+ * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
+ * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
+ * to 7zr.exe can be pass to this function.
+ * @returns        path to the destination directory
+ */
+function extract7z(file, dest, _7zPath) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        const originalCwd = process.cwd();
+        process.chdir(dest);
+        if (_7zPath) {
+            try {
+                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
+                const args = [
+                    'x', // eXtract files with full paths
+                    logLevel, // -bb[0-3] : set output log level
+                    '-bd', // disable progress indicator
+                    '-sccUTF-8', // set charset for for console input/output
+                    file
+                ];
+                const options = {
+                    silent: true
+                };
+                yield exec(`"${_7zPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        else {
+            const escapedScript = path
+                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
+                .replace(/'/g, "''")
+                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                command
+            ];
+            const options = {
+                silent: true
+            };
+            try {
+                const powershellPath = yield io.which('powershell', true);
+                yield exec(`"${powershellPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        return dest;
+    });
+}
+/**
+ * Extract a compressed tar archive
+ *
+ * @param file     path to the tar
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
+ * @returns        path to the destination directory
+ */
+function extractTar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        // Create dest
+        dest = yield _createExtractFolder(dest);
+        // Determine whether GNU tar
+        core.debug('Checking tar --version');
+        let versionOutput = '';
+        yield exec('tar --version', [], {
+            ignoreReturnCode: true,
+            silent: true,
+            listeners: {
+                stdout: (data) => (versionOutput += data.toString()),
+                stderr: (data) => (versionOutput += data.toString())
+            }
+        });
+        core.debug(versionOutput.trim());
+        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
+        // Initialize args
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        if (core.isDebug() && !flags.includes('v')) {
+            args.push('-v');
+        }
+        let destArg = dest;
+        let fileArg = file;
+        if (tool_cache_IS_WINDOWS && isGnuTar) {
+            args.push('--force-local');
+            destArg = dest.replace(/\\/g, '/');
+            // Technically only the dest needs to have `/` but for aesthetic consistency
+            // convert slashes in the file arg too.
+            fileArg = file.replace(/\\/g, '/');
+        }
+        if (isGnuTar) {
+            // Suppress warnings when using GNU tar to extract archives created by BSD tar
+            args.push('--warning=no-unknown-keyword');
+            args.push('--overwrite');
+        }
+        args.push('-C', destArg, '-f', fileArg);
+        yield exec(`tar`, args);
+        return dest;
+    });
+}
+/**
+ * Extract a xar compatible archive
+ *
+ * @param file     path to the archive
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the xar. Optional.
+ * @returns        path to the destination directory
+ */
+function extractXar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
+        ok(IS_MAC, 'extractXar() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        args.push('-x', '-C', dest, '-f', file);
+        if (core.isDebug()) {
+            args.push('-v');
+        }
+        const xarPath = yield io.which('xar', true);
+        yield exec(`"${xarPath}"`, _unique(args));
+        return dest;
+    });
+}
+/**
+ * Extract a zip
+ *
+ * @param file     path to the zip
+ * @param dest     destination directory. Optional.
+ * @returns        path to the destination directory
+ */
+function extractZip(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        dest = yield _createExtractFolder(dest);
+        if (tool_cache_IS_WINDOWS) {
+            yield extractZipWin(file, dest);
+        }
+        else {
+            yield extractZipNix(file, dest);
+        }
+        return dest;
+    });
+}
+function extractZipWin(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        // build the powershell command
+        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+        const pwshPath = yield io.which('pwsh', false);
+        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
+        //and the -Force flag for Expand-Archive as a fallback
+        if (pwshPath) {
+            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
+            const pwshCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
+                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
+                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                pwshCommand
+            ];
+            core.debug(`Using pwsh at path: ${pwshPath}`);
+            yield exec(`"${pwshPath}"`, args);
+        }
+        else {
+            const powershellCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
+                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
+                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                powershellCommand
+            ];
+            const powershellPath = yield io.which('powershell', true);
+            core.debug(`Using powershell at path: ${powershellPath}`);
+            yield exec(`"${powershellPath}"`, args);
+        }
+    });
+}
+function extractZipNix(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const unzipPath = yield io.which('unzip', true);
+        const args = [file];
+        if (!core.isDebug()) {
+            args.unshift('-q');
+        }
+        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
+        yield exec(`"${unzipPath}"`, args, { cwd: dest });
+    });
+}
+/**
+ * Caches a directory and installs it into the tool cacheDir
+ *
+ * @param sourceDir    the directory to cache into tools
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheDir(sourceDir, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = semver.clean(version) || version;
+        arch = arch || os.arch();
+        core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        core.debug(`source dir: ${sourceDir}`);
+        if (!fs.statSync(sourceDir).isDirectory()) {
+            throw new Error('sourceDir is not a directory');
+        }
+        // Create the tool dir
+        const destPath = yield _createToolPath(tool, version, arch);
+        // copy each child item. do not move. move can fail on Windows
+        // due to anti-virus software having an open handle on a file.
+        for (const itemName of fs.readdirSync(sourceDir)) {
+            const s = path.join(sourceDir, itemName);
+            yield io.cp(s, destPath, { recursive: true });
+        }
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destPath;
+    });
+}
+/**
+ * Caches a downloaded file (GUID) and installs it
+ * into the tool cache with a given targetName
+ *
+ * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
+ * @param targetFile    the name of the file name in the tools directory
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheFile(sourceFile, targetFile, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = semver.clean(version) || version;
+        arch = arch || os.arch();
+        core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        core.debug(`source file: ${sourceFile}`);
+        if (!fs.statSync(sourceFile).isFile()) {
+            throw new Error('sourceFile is not a file');
+        }
+        // create the tool dir
+        const destFolder = yield _createToolPath(tool, version, arch);
+        // copy instead of move. move can fail on Windows due to
+        // anti-virus software having an open handle on a file.
+        const destPath = path.join(destFolder, targetFile);
+        core.debug(`destination file ${destPath}`);
+        yield io.cp(sourceFile, destPath);
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destFolder;
+    });
+}
+/**
+ * Finds the path to a tool version in the local installed tool cache
+ *
+ * @param toolName      name of the tool
+ * @param versionSpec   version of the tool
+ * @param arch          optional arch.  defaults to arch of computer
+ */
+function find(toolName, versionSpec, arch) {
+    if (!toolName) {
+        throw new Error('toolName parameter is required');
     }
-    await response.discard();
-    const stored = response.header('docker-content-digest');
-    if (stored !== undefined && stored !== digest) {
-        throw new DigestMismatchError(`the registry stored ${stored} for the blob ${digest} of ${repository}`);
+    if (!versionSpec) {
+        throw new Error('versionSpec parameter is required');
+    }
+    arch = arch || external_os_.arch();
+    // attempt to resolve an explicit version
+    if (!isExplicitVersion(versionSpec)) {
+        const localVersions = findAllVersions(toolName, arch);
+        const match = evaluateVersions(localVersions, versionSpec);
+        versionSpec = match;
+    }
+    // check for the explicit version in the cache
+    let toolPath = '';
+    if (versionSpec) {
+        versionSpec = node_modules_semver.clean(versionSpec) || '';
+        const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
+        core_debug(`checking cache: ${cachePath}`);
+        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
+            core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+            toolPath = cachePath;
+        }
+        else {
+            core_debug('not found');
+        }
+    }
+    return toolPath;
+}
+/**
+ * Finds the paths to all versions of a tool that are installed in the local tool cache
+ *
+ * @param toolName  name of the tool
+ * @param arch      optional arch.  defaults to arch of computer
+ */
+function findAllVersions(toolName, arch) {
+    const versions = [];
+    arch = arch || external_os_.arch();
+    const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
+    if (external_fs_namespaceObject.existsSync(toolPath)) {
+        const children = external_fs_namespaceObject.readdirSync(toolPath);
+        for (const child of children) {
+            if (isExplicitVersion(child)) {
+                const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
+                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
+                    versions.push(child);
+                }
+            }
+        }
+    }
+    return versions;
+}
+function getManifestFromRepo(owner_1, repo_1, auth_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
+        let releases = [];
+        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
+        const http = new httpm.HttpClient('tool-cache');
+        const headers = {};
+        if (auth) {
+            core.debug('set auth');
+            headers.authorization = auth;
+        }
+        const response = yield http.getJson(treeUrl, headers);
+        if (!response.result) {
+            return releases;
+        }
+        let manifestUrl = '';
+        for (const item of response.result.tree) {
+            if (item.path === 'versions-manifest.json') {
+                manifestUrl = item.url;
+                break;
+            }
+        }
+        headers['accept'] = 'application/vnd.github.VERSION.raw';
+        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
+        if (versionsRaw) {
+            // shouldn't be needed but protects against invalid json saved with BOM
+            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
+            try {
+                releases = JSON.parse(versionsRaw);
+            }
+            catch (_a) {
+                core.debug('Invalid json');
+            }
+        }
+        return releases;
+    });
+}
+function findFromManifest(versionSpec_1, stable_1, manifest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
+        // wrap the internal impl
+        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
+        return match;
+    });
+}
+function _createExtractFolder(dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!dest) {
+            // create a temp dir
+            dest = path.join(_getTempDirectory(), crypto.randomUUID());
+        }
+        yield io.mkdirP(dest);
+        return dest;
+    });
+}
+function _createToolPath(tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const folderPath = path.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
+        core.debug(`destination ${folderPath}`);
+        const markerPath = `${folderPath}.complete`;
+        yield io.rmRF(folderPath);
+        yield io.rmRF(markerPath);
+        yield io.mkdirP(folderPath);
+        return folderPath;
+    });
+}
+function _completeToolPath(tool, version, arch) {
+    const folderPath = path.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
+    const markerPath = `${folderPath}.complete`;
+    fs.writeFileSync(markerPath, '');
+    core.debug('finished caching tool');
+}
+/**
+ * Check if version string is explicit
+ *
+ * @param versionSpec      version string to check
+ */
+function isExplicitVersion(versionSpec) {
+    const c = node_modules_semver.clean(versionSpec) || '';
+    core_debug(`isExplicit: ${c}`);
+    const valid = node_modules_semver.valid(c) != null;
+    core_debug(`explicit? ${valid}`);
+    return valid;
+}
+/**
+ * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
+ *
+ * @param versions        array of versions to evaluate
+ * @param versionSpec     semantic version spec to satisfy
+ */
+function evaluateVersions(versions, versionSpec) {
+    let version = '';
+    core_debug(`evaluating ${versions.length} versions`);
+    versions = versions.sort((a, b) => {
+        if (node_modules_semver.gt(a, b)) {
+            return 1;
+        }
+        return -1;
+    });
+    for (let i = versions.length - 1; i >= 0; i--) {
+        const potential = versions[i];
+        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
+        if (satisfied) {
+            version = potential;
+            break;
+        }
+    }
+    if (version) {
+        core_debug(`matched: ${version}`);
+    }
+    else {
+        core_debug('match not found');
+    }
+    return version;
+}
+/**
+ * Gets RUNNER_TOOL_CACHE
+ */
+function _getCacheDirectory() {
+    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
+    (0,external_assert_.ok)(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
+    return cacheDirectory;
+}
+/**
+ * Gets RUNNER_TEMP
+ */
+function _getTempDirectory() {
+    const tempDirectory = process.env['RUNNER_TEMP'] || '';
+    ok(tempDirectory, 'Expected RUNNER_TEMP to be defined');
+    return tempDirectory;
+}
+/**
+ * Gets a global variable
+ */
+function _getGlobal(key, defaultValue) {
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const value = global[key];
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    return value !== undefined ? value : defaultValue;
+}
+/**
+ * Returns an array of unique values.
+ * @param values Values to make unique.
+ */
+function _unique(values) {
+    return Array.from(new Set(values));
+}
+//# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: ./src/content/file-changed.ts
+// The one error for a file that changed under a read, whichever reader saw it.
+/** A file's size changed while it was read: the layer would not match what was read. */
+class FileChangedError extends Error {
+    path;
+    expected;
+    actual;
+    name = 'FileChangedError';
+    constructor(path, expected, actual) {
+        super(`${path} changed while it was read (${expected} bytes when opened, ${actual} read); ` +
+            'push it when nothing is writing to it');
+        this.path = path;
+        this.expected = expected;
+        this.actual = actual;
     }
 }
-// Location may be relative (ACR) or absolute (distribution behind a proxy).
-function uploadLocation(response, repository) {
-    const location = response.header('location');
-    if (!location) {
-        throw new RegistryError(response.status, undefined, `the upload to ${repository} did not say where to send the data (no Location header)`);
+
+;// CONCATENATED MODULE: ./src/content/file-hash.ts
+// The sha256 of a file, read in large blocks. It runs on its own read so that
+// it can run ahead of an upload of the same file (see registry/streamed-upload).
+
+
+
+/** Large reads keep the hash near the disk's and CPU's speed. */
+const readBlockBytes = 1024 * 1024;
+async function hashFile(path, expectedSize) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: readBlockBytes })) {
+        hash.update(chunk);
+        size += chunk.length;
     }
-    return new URL(location, response.url);
+    if (expectedSize !== undefined && size !== expectedSize) {
+        throw new FileChangedError(path, expectedSize, size);
+    }
+    return `sha256:${hash.digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/blob-download.ts
+// A blob downloaded to a file that can be trusted: the bytes stream into a
+// temporary file beside each destination while they are counted and hashed,
+// and only a blob of exactly the descriptor's size and digest is renamed into
+// place (a second destination, such as a cache, costs a write, not a read). A connection that drops mid-blob resumes where it stopped with a
+// Range request (the hash carries on, it is never restarted), through the
+// transport's one retry loop. On failure nothing is left at either path.
+
+
+
+
+
+
+/** A name beside `destination` that no other writer picks. */
+function partialPathFor(destination) {
+    return (0,external_node_path_.join)((0,external_node_path_.dirname)(destination), `.${(0,external_node_path_.basename)(destination)}.acr-partial-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+}
+async function downloadBlob(client, repository, blob, destinations, options = {}) {
+    const targets = (Array.isArray(destinations) ? destinations : [destinations]).map(path => ({
+        path,
+        partial: partialPathFor(path)
+    }));
+    const files = [];
+    try {
+        for (const target of targets)
+            files.push(await (0,promises_.open)(target.partial, 'wx', 0o666));
+        await fetchInto(client, repository, blob, files, options);
+        await Promise.all(files.map(file => file.close()));
+        for (const target of targets)
+            await (0,promises_.rename)(target.partial, target.path);
+    }
+    catch (error) {
+        await Promise.all(files.map(file => file.close().catch(() => undefined)));
+        await Promise.all(targets.map(target => (0,promises_.rm)(target.partial, { force: true })));
+        throw error;
+    }
+}
+async function fetchInto(client, repository, blob, files, { onBytes }) {
+    const path = `/v2/${repository}/blobs/${blob.digest}`;
+    const what = `reading blob ${repository}@${blob.digest}`;
+    let hash = hashFor(blob.digest);
+    let received = 0;
+    await client.retrying('GET', path, async () => {
+        const resume = received > 0 && received < blob.size;
+        const response = await client.request({
+            method: 'GET',
+            path,
+            scopes: [scopes_repositoryScope(repository, 'pull')],
+            headers: resume ? { range: `bytes=${received}-` } : {},
+            // This loop resumes from the last byte; a retry inside would start over.
+            retry: false
+        });
+        if (response.status === 200 && received > 0) {
+            // The server ignored the range: start over from the first byte.
+            hash = hashFor(blob.digest);
+            received = 0;
+            await Promise.all(files.map(file => file.truncate(0)));
+        }
+        else if (response.status !== 200 && !(resume && response.status === 206)) {
+            throw await errors_registryError(response, what);
+        }
+        for await (const chunk of response.body) {
+            const bytes = chunk;
+            if (received + bytes.length > blob.size) {
+                response.body.destroy();
+                throw tooLong(what, blob.size);
+            }
+            await Promise.all(files.map(file => file.write(bytes, 0, bytes.length, received)));
+            hash.update(bytes);
+            received += bytes.length;
+            onBytes?.(bytes.length);
+        }
+    });
+    if (received !== blob.size) {
+        throw new DigestMismatchError(`${what}: got ${received} bytes, expected ${blob.size}`);
+    }
+    const actual = `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`;
+    if (actual !== blob.digest) {
+        throw new DigestMismatchError(`${what}: content does not match its digest ${blob.digest} (got ${actual})`);
+    }
+}
+function tooLong(what, size) {
+    return new RegistryError(200, 'BLOB_TOO_LONG', `${what}: the registry sent more than the ${size} bytes its descriptor says; refused`);
+}
+
+;// CONCATENATED MODULE: ./src/content/blob-cache.ts
+// Pulled blobs kept in the runner's tool cache by digest, in the layout
+// @actions/tool-cache reads (`<tool>/<version>/<arch>` with a `.complete`
+// marker), so a later pull of the same content transfers nothing. An entry is
+// hashed while it is copied out, and only a copy that matches its digest is
+// renamed into place: a cache that was tampered with is dropped and the blob
+// downloaded again. Entries are copies, never links, so that changing a
+// pulled file cannot change the cache, nor the cache a file pulled earlier.
+
+
+
+
+
+
+
+
+
+const blob_cache_version = '1.0.0';
+const blob_cache_arch = 'any';
+const fileName = 'blob';
+class BlobCache {
+    root;
+    /** `root` is RUNNER_TOOL_CACHE, which @actions/tool-cache reads from the environment too. */
+    constructor(root) {
+        this.root = root;
+    }
+    /** Puts a verified copy of the blob at `destination`; false when the cache has none, or a bad one. */
+    async take(blob, destination) {
+        const folder = find(toolName(blob.digest), blob_cache_version, blob_cache_arch);
+        if (!folder)
+            return false;
+        const partial = partialPathFor(destination);
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)((0,external_node_path_.join)(folder, fileName), { highWaterMark: readBlockBytes }), verifier(blob), (0,external_node_fs_.createWriteStream)(partial, { flags: 'wx' }));
+            await (0,promises_.rename)(partial, destination);
+            return true;
+        }
+        catch {
+            await (0,promises_.rm)(partial, { force: true });
+            await (0,promises_.rm)(`${folder}.complete`, { force: true });
+            await (0,promises_.rm)(folder, { recursive: true, force: true });
+            return false;
+        }
+    }
+    /** Where a download should also write the blob, to keep it; `commit` once it is verified there. */
+    entryFor(blob) {
+        const folder = (0,external_node_path_.join)(this.root, toolName(blob.digest), blob_cache_version, blob_cache_arch);
+        return {
+            path: (0,external_node_path_.join)(folder, fileName),
+            commit: () => (0,promises_.writeFile)(`${folder}.complete`, '')
+        };
+    }
+    /** Makes the entry's folder, so a download can write into it. */
+    async prepare(blob) {
+        await (0,promises_.mkdir)((0,external_node_path_.join)(this.root, toolName(blob.digest), blob_cache_version, blob_cache_arch), { recursive: true });
+    }
+}
+function toolName(digest) {
+    return `acr-action-blob-${digest.replace(':', '-')}`;
+}
+// Fails the copy unless the bytes are exactly the blob's.
+function verifier(blob) {
+    const hash = hashFor(blob.digest);
+    let size = 0;
+    return new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            size += chunk.length;
+            if (size > blob.size)
+                return callback(new Error(`cached ${blob.digest} is too long`));
+            hash.update(chunk);
+            callback(null, chunk);
+        },
+        flush(callback) {
+            const actual = `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`;
+            callback(size === blob.size && actual === blob.digest
+                ? null
+                : new Error(`cached ${blob.digest} does not match its digest`));
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/report/progress.ts
@@ -70243,242 +74315,22 @@ function formatRate(bytes, seconds) {
     return `${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`;
 }
 
-;// CONCATENATED MODULE: ./src/operations/push/artifact-manifest.ts
-// The manifest of a files push, serialised the same way every time: fixed key
-// order, annotations sorted, no whitespace. The same content gives the same
-// bytes and so the same digest.
-
-function artifactManifest(parts) {
-    const manifest = {
-        schemaVersion: 2,
-        mediaType: mediaTypes.ociManifest,
-        ...(parts.artifactType ? { artifactType: parts.artifactType } : {}),
-        config: descriptor(parts.config),
-        layers: parts.layers.map(descriptor),
-        ...(parts.subject ? { subject: descriptor(parts.subject) } : {}),
-        ...(Object.keys(parts.annotations).length > 0 ? { annotations: sorted(parts.annotations) } : {})
-    };
-    return Buffer.from(JSON.stringify(manifest));
-}
-function descriptor(d) {
-    return {
-        mediaType: d.mediaType,
-        digest: d.digest,
-        size: d.size,
-        ...(d.artifactType ? { artifactType: d.artifactType } : {}),
-        ...(d.annotations && Object.keys(d.annotations).length > 0
-            ? { annotations: sorted(d.annotations) }
-            : {})
-    };
-}
-function sorted(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-;// CONCATENATED MODULE: ./src/content/file-glob.ts
-// Paths and globs relative to a base folder, as the `files` input gives them.
-// `*` and `?` stay within one path segment, `**` spans any number of them.
-// Globs match regular files (a link to one counts); a folder is pushed by
-// naming it. Nothing may lead outside the base folder, not even through a
-// link: a checked-out link to /proc/self/environ or ~/.ssh must never be
-// pushed. (Links inside a pushed folder are stored as links, never followed.)
+;// CONCATENATED MODULE: ./src/operations/temp-dir.ts
+// A private folder for one operation's temporary files (packed folders,
+// downloaded layers before they are unpacked), removed whatever happens.
 
 
-class FilesError extends Error {
-    name = 'FilesError';
-}
-const globCharacters = /[*?]/;
-function isGlob(pattern) {
-    return globCharacters.test(pattern);
-}
-/** Compiles a glob over `/`-separated relative paths into an anchored expression. */
-function compileFileGlob(glob) {
-    const segments = glob.split('/');
-    let source = '';
-    segments.forEach((segment, i) => {
-        const last = i === segments.length - 1;
-        if (segment === '**') {
-            source += last ? '.*' : '(?:[^/]*/)*';
-            return;
-        }
-        source +=
-            segment
-                .split('')
-                .map(c => c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
-                .join('') + (last ? '' : '/');
-    });
-    return new RegExp(`^${source}$`);
-}
-/**
- * Resolves every line of `files` against `base`, in the order given, each
- * path once. A glob that matches nothing, a path that does not exist, and a
- * path outside `base` are errors that name the line.
- */
-async function findFiles(base, lines) {
-    const found = new Map();
-    let listing;
-    for (const line of lines) {
-        const pattern = line.replace(/\\/g, '/').replace(/^\.\//, '');
-        if ((0,external_node_path_.isAbsolute)(line) || pattern.split('/').includes('..')) {
-            throw new FilesError(`${JSON.stringify(line)} leads outside path: give paths relative to it, without ..`);
-        }
-        if (!isGlob(pattern)) {
-            const entry = await describe(base, pattern.replace(/\/+$/, ''));
-            if (entry === undefined) {
-                throw new FilesError(`${JSON.stringify(line)} does not exist under ${base}`);
-            }
-            found.set(entry.title, entry);
-            continue;
-        }
-        listing ??= await listFiles(base);
-        const regex = compileFileGlob(pattern);
-        const matches = listing.filter(title => regex.test(title));
-        if (matches.length === 0) {
-            throw new FilesError(`${JSON.stringify(line)} matches no file under ${base}`);
-        }
-        for (const title of matches) {
-            const entry = await describe(base, title);
-            if (entry !== undefined && entry.kind === 'file')
-                found.set(title, entry);
-        }
-    }
-    return [...found.values()];
-}
-async function describe(base, title) {
-    const path = (0,external_node_path_.join)(base, ...title.split('/'));
-    const rel = (0,external_node_path_.relative)(base, path);
-    if (rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
-        return undefined;
+
+async function withTempDir(env, task) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'acr-action-'));
     try {
-        const info = await (0,promises_.stat)(path);
-        const real = (0,external_node_path_.relative)(await (0,promises_.realpath)(base), await (0,promises_.realpath)(path));
-        if (real.startsWith('..') || (0,external_node_path_.isAbsolute)(real)) {
-            throw new FilesError(`${title} is a link that leads outside path; push what it points to instead`);
-        }
-        if (!info.isFile() && !info.isDirectory()) {
-            throw new FilesError(`${title} is neither a file nor a folder`);
-        }
-        return {
-            path,
-            title: rel.split(external_node_path_.sep).join('/') || '.',
-            kind: info.isDirectory() ? 'folder' : 'file',
-            size: info.isFile() ? info.size : 0,
-            mode: info.mode
-        };
+        return await task(dir);
     }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return undefined;
-        throw error;
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
     }
 }
-// Every regular file (or link to one) below base, sorted, as `/`-separated titles.
-// Links to folders are not followed, so a link loop cannot trap the walk.
-async function listFiles(base) {
-    const titles = [];
-    const walk = async (folder, prefix) => {
-        for (const entry of await (0,promises_.readdir)(folder, { withFileTypes: true })) {
-            const title = prefix + entry.name;
-            const full = (0,external_node_path_.join)(folder, entry.name);
-            if (entry.isDirectory())
-                await walk(full, `${title}/`);
-            else if (entry.isFile())
-                titles.push(title);
-            else if (entry.isSymbolicLink() && (await (0,promises_.stat)(full).catch(() => undefined))?.isFile()) {
-                titles.push(title);
-            }
-        }
-    };
-    await (0,promises_.lstat)(base);
-    await walk(base, '');
-    return titles.sort();
-}
 
-;// CONCATENATED MODULE: ./src/operations/push/files-plan.ts
-// What a push of `files` will send, worked out from the disk alone before any
-// request: every layer with its title, the config, the manifest's artifact
-// type and annotations. Bad paths fail here, as input errors.
-
-
-
-
-
-
-
-const files_plan_titleAnnotation = 'org.opencontainers.image.title';
-/** What oras writes when an artifact names no type of its own. */
-const defaultArtifactType = 'application/vnd.unknown.artifact.v1';
-const fileMediaType = 'application/octet-stream';
-/** A config file of no stated type: not an image config, so no client takes the artifact for an image. */
-const defaultConfigMediaType = 'application/vnd.unknown.config.v1+json';
-const emptyConfig = Buffer.from('{}');
-async function planFiles(inputs, env) {
-    const base = (0,external_node_path_.resolve)(inputs.path);
-    const info = await (0,promises_.stat)(base).catch(() => undefined);
-    if (!info?.isDirectory())
-        throw new InputError('path', `${base} is not a folder`);
-    let found;
-    try {
-        found = await findFiles(base, inputs.files);
-    }
-    catch (error) {
-        if (error instanceof FilesError)
-            throw new InputError('files', error.message);
-        throw error;
-    }
-    const layers = found.map(entry => entry.kind === 'file'
-        ? { kind: 'file', path: entry.path, title: entry.title, size: entry.size }
-        : {
-            kind: 'folder',
-            path: entry.path,
-            title: entry.title === '.' ? (0,external_node_path_.basename)(base) : entry.title
-        });
-    const config = await readConfig(inputs.config);
-    return {
-        layers,
-        config,
-        ...artifactTypeFor(inputs.artifactType, config),
-        annotations: { ...workflowAnnotations(env), ...inputs.annotations }
-    };
-}
-function artifactTypeFor(given, config) {
-    if (given !== undefined)
-        return { artifactType: given };
-    return config.mediaType === mediaTypes.ociEmpty ? { artifactType: defaultArtifactType } : {};
-}
-// `file` or `file:media/type`, as oras takes it, relative to the working
-// directory like every other input path but the titles; small JSON, read whole.
-async function readConfig(value) {
-    if (value === undefined) {
-        return { mediaType: mediaTypes.ociEmpty, bytes: emptyConfig, digest: sha256Digest(emptyConfig) };
-    }
-    const typed = /^(.+):([A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*)$/.exec(value);
-    const file = typed?.[1] ?? value;
-    const path = (0,external_node_path_.resolve)(file);
-    const size = (await (0,promises_.stat)(path).catch(() => undefined))?.size;
-    if (size === undefined)
-        throw new InputError('config', `${path} does not exist`);
-    if (size > maxManifestBytes) {
-        throw new InputError('config', `${path} is ${size} bytes; a config may be at most 4 MiB`);
-    }
-    const bytes = await (0,promises_.readFile)(path);
-    return { mediaType: typed?.[2] ?? defaultConfigMediaType, bytes, digest: sha256Digest(bytes) };
-}
-// Where the content came from, when a workflow runs. Both stay the same for the
-// same commit, so an unchanged push keeps its digest; a time would not.
-function workflowAnnotations(env) {
-    const annotations = {};
-    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
-        annotations['org.opencontainers.image.source'] =
-            `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
-    }
-    if (env.GITHUB_SHA)
-        annotations['org.opencontainers.image.revision'] = env.GITHUB_SHA;
-    return annotations;
-}
-
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/content/gzip.ts
 // Reproducible gzip: the same bytes in give the same bytes out on every run.
 // zlib already writes MTIME 0 and no file name; the OS byte is the one field
@@ -70539,177 +74391,488 @@ class HashingCounter extends external_node_stream_.Transform {
     }
 }
 
-;// CONCATENATED MODULE: ./src/content/oci-layout.ts
-// Reads an OCI image layout (image-spec image-layout.md): `oci-layout`,
-// `index.json`, and content under `blobs/<algorithm>/<hex>`. The result is
-// also the shape a docker save archive is converted into: blobs and
-// manifests by digest, in the order a push needs them.
+;// CONCATENATED MODULE: ./src/content/tar-writer.ts
+// A reproducible tar of a folder tree, streamed. Everything that differs
+// between machines or runs is fixed (mtime 0, owner 0/0 without names, only
+// the rwx bits of the mode) and entries come in byte order of their names, so
+// the same files always give the same bytes. POSIX ustar, with PAX records
+// only where ustar cannot hold a value, as GNU tar and Go's archive/tar do.
+//
+// Names are relative to the folder's parent and start with the folder's own
+// name (`dist/`, `dist/a.txt`), the layout `oras push` gives a folder.
 
 
-/** The image can't be read from what the user gave; the message names the path and the fault. */
-class ImageSourceError extends Error {
-    name = 'ImageSourceError';
-}
-// The limit registries put on manifests; a bigger one is refused unread.
-const oci_layout_maxManifestBytes = 4 * 1024 * 1024;
-const refNameKey = 'org.opencontainers.image.ref.name';
-// What containerd and Docker 25+ write beside the ref name: the full image name.
-const imageNameKey = 'io.containerd.image.name';
-function blobName(digest) {
-    const [algorithm, hex] = digest.split(':', 2);
-    return `blobs/${algorithm}/${hex}`;
+
+
+
+const block = 512;
+const ustarNameMax = 100;
+const ustarPrefixMax = 155;
+/** The largest size that 11 octal digits hold: 8 GiB less one byte. */
+const ustarSizeMax = 0o77777777777;
+const readChunk = 64 * 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** A folder holds something a layer cannot carry (a socket, FIFO, device, or a name that is not UTF-8). */
+class UnsupportedEntryError extends Error {
+    path;
+    kind;
+    name = 'UnsupportedEntryError';
+    constructor(path, kind) {
+        super(`cannot pack ${path}: ${kind} cannot be stored in a layer; remove it or pack another folder`);
+        this.path = path;
+        this.kind = kind;
+    }
 }
 /**
- * The image (or index) that `index.json` names, with everything under it.
- * `ref` chooses by `org.opencontainers.image.ref.name` when the layout holds
- * several different images; with one it is not needed and not consulted.
+ * The tar of `folder` and everything under it, produced as it is read. Entry
+ * names start with `prefix` (default: the folder's own name), so that a pull
+ * that unpacks the layer recreates the folder where its title says.
  */
-async function readOciLayout(files, kind, ref) {
-    const fail = (what) => {
-        throw new ImageSourceError(`${files.location}: ${what}`);
-    };
-    const marker = await readJson(files, 'oci-layout', 64 * 1024, fail);
-    if (typeof marker.imageLayoutVersion !== 'string') {
-        fail('the oci-layout file has no imageLayoutVersion: not an OCI image layout');
-    }
-    const index = await readJson(files, 'index.json', oci_layout_maxManifestBytes, fail);
-    if (!Array.isArray(index.manifests))
-        fail('index.json has no manifests list');
-    const entries = index.manifests.map(entry => checkDescriptor(entry, 'index.json', fail));
-    const walker = new LayoutWalker(files, fail);
-    await walker.manifest(pickRoot(entries, ref, fail), 'index.json');
-    const root = walker.manifests.at(-1) ?? fail('index.json names no manifest');
-    return { blobs: [...walker.blobs.values()], manifests: walker.manifests, root, kind };
+function tarFolder(folder, prefix) {
+    return external_node_stream_.Readable.from(entries((0,external_node_path_.resolve)(folder), prefix), { objectMode: false });
 }
-function pickRoot(entries, ref, fail) {
-    const first = entries[0] ?? fail('index.json lists no manifests');
-    if (new Set(entries.map(entry => entry.digest)).size === 1)
-        return first;
-    const names = entries.map(entry => entryName(entry)).join(', ');
-    if (ref === undefined) {
-        return fail(`index.json lists ${entries.length} images (${names}): say which one to push`);
-    }
-    const matching = entries.filter(entry => entry.annotations?.[refNameKey] === ref || entry.annotations?.[imageNameKey] === ref);
-    const digests = new Set(matching.map(entry => entry.digest));
-    if (digests.size === 1)
-        return matching[0];
-    return fail(digests.size === 0
-        ? `index.json names no image ${ref}; it has ${names}`
-        : `index.json has ${digests.size} different images named ${ref}`);
+async function* entries(root, prefix) {
+    // The folder the caller named is followed if it is a link; nothing under it is.
+    const info = await (0,promises_.stat)(root);
+    const name = (prefix ?? (0,external_node_path_.basename)(root)).replace(/\/+$/, '');
+    if (!info.isDirectory() || name === '')
+        throw new Error(`${root} is not a folder that can be packed`);
+    yield* directory(root, `${name}/`, info);
+    yield Buffer.alloc(2 * block);
 }
-function entryName(entry) {
-    return entry.annotations?.[refNameKey] ?? entry.annotations?.[imageNameKey] ?? entry.digest;
-}
-// Walks depth first and records a manifest after everything under it, which
-// is the order a registry accepts them in.
-class LayoutWalker {
-    files;
-    fail;
-    manifests = [];
-    blobs = new Map();
-    seen = new Set();
-    constructor(files, fail) {
-        this.files = files;
-        this.fail = fail;
-    }
-    async manifest(descriptor, from) {
-        if (this.seen.has(descriptor.digest))
-            return;
-        this.seen.add(descriptor.digest);
-        const bytes = await this.readManifest(descriptor, from);
-        const parsed = parseObject(bytes) ?? this.fail(`manifest ${descriptor.digest} is not JSON`);
-        const where = `manifest ${descriptor.digest}`;
-        const declared = typeof parsed.mediaType === 'string' ? parsed.mediaType : undefined;
-        let mediaType;
-        if (Array.isArray(parsed.manifests)) {
-            for (const child of parsed.manifests) {
-                await this.manifest(checkDescriptor(child, where, this.fail), where);
-            }
-            mediaType = declared ?? descriptor.mediaType ?? mediaTypes.ociIndex;
-        }
-        else if (Array.isArray(parsed.layers) && parsed.config !== undefined) {
-            for (const entry of [parsed.config, ...parsed.layers]) {
-                await this.blob(checkDescriptor(entry, where, this.fail), where);
-            }
-            mediaType = declared ?? descriptor.mediaType ?? mediaTypes.ociManifest;
-        }
-        else {
-            return this.fail(`${where} is neither an image manifest nor an index`);
-        }
-        this.manifests.push({ digest: descriptor.digest, mediaType, bytes });
-    }
-    async readManifest(descriptor, from) {
-        const { digest, size } = descriptor;
-        if (size > oci_layout_maxManifestBytes) {
-            this.fail(`manifest ${digest} is ${size} bytes, over the ${oci_layout_maxManifestBytes}-byte limit`);
-        }
-        const name = blobName(digest);
-        const actual = await this.files.size(name);
-        if (actual === undefined)
-            this.fail(`the manifest ${digest} that ${from} lists is missing`);
-        if (actual !== size)
-            this.fail(`${name} is ${actual} bytes, but ${from} says ${size}`);
-        const bytes = await this.files.read(name, oci_layout_maxManifestBytes);
-        const got = digestLike(digest, bytes);
-        if (got !== digest)
-            this.fail(`the manifest ${digest} (${name}) does not match its digest: its content is ${got}`);
-        return bytes;
-    }
-    // Blobs are not hashed here: the registry checks every digest on upload.
-    async blob(descriptor, from) {
-        const { digest, size, mediaType } = descriptor;
-        if (this.blobs.has(digest))
-            return;
-        const name = blobName(digest);
-        const actual = await this.files.size(name);
-        if (actual === undefined) {
-            // Foreign layers live at their URLs; layouts may leave them out.
-            if (descriptor.urls !== undefined && descriptor.urls.length > 0)
-                return;
-            this.fail(`the blob ${digest} that ${from} lists is missing`);
-        }
-        if (actual !== size)
-            this.fail(`${name} is ${actual} bytes, but ${from} says ${size}`);
-        const files = this.files;
-        this.blobs.set(digest, {
-            digest,
-            size,
-            mediaType: mediaType ?? 'application/octet-stream',
-            open: range => files.open(name, range)
+async function* directory(path, name, info) {
+    yield header({ name, mode: info.mode, size: 0, type: '5' });
+    // Sorting each listing by name, a folder's name compared with its trailing
+    // '/', puts the whole archive in byte order of its entry names.
+    const children = [];
+    for (const raw of await (0,promises_.readdir)(path, { encoding: 'buffer' })) {
+        const childPath = (0,external_node_path_.join)(path, decodeName(raw, (0,external_node_path_.join)(path, raw.toString())));
+        const childInfo = await (0,promises_.lstat)(childPath);
+        const childName = `${name}${(0,external_node_path_.basename)(childPath)}${childInfo.isDirectory() ? '/' : ''}`;
+        children.push({
+            path: childPath,
+            name: childName,
+            key: Buffer.from(childName),
+            info: childInfo
         });
     }
+    children.sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const child of children)
+        yield* entry(child.path, child.name, child.info);
 }
-function checkDescriptor(value, where, fail) {
-    const entry = value;
-    if (typeof entry !== 'object' ||
-        entry === null ||
-        typeof entry.digest !== 'string' ||
-        !isDigest(entry.digest) ||
-        !Number.isSafeInteger(entry.size) ||
-        entry.size < 0 ||
-        (entry.mediaType !== undefined && typeof entry.mediaType !== 'string')) {
-        return fail(`${where} has an invalid descriptor: ${JSON.stringify(value)?.slice(0, 200)}`);
+async function* entry(path, name, info) {
+    if (info.isDirectory()) {
+        yield* directory(path, name, info);
     }
-    return entry;
+    else if (info.isSymbolicLink()) {
+        const target = decodeName(await (0,promises_.readlink)(path, { encoding: 'buffer' }), path);
+        yield header({ name, mode: info.mode, size: 0, type: '2', linkname: target });
+    }
+    else if (info.isFile()) {
+        // A hard link is just another name for a regular file: it goes in with its content.
+        yield* file(path, name);
+    }
+    else {
+        throw new UnsupportedEntryError(path, kindOf(info));
+    }
 }
-async function readJson(files, name, maxBytes, fail) {
-    const size = await files.size(name);
-    if (size === undefined)
-        fail(`${name} is missing`);
-    if (size > maxBytes)
-        fail(`${name} is over ${maxBytes} bytes`);
-    return parseObject(await files.read(name, maxBytes)) ?? fail(`${name} is not a JSON object`);
-}
-function parseObject(bytes) {
+async function* file(path, name) {
+    // Open first and describe what was opened, so a swap after the listing
+    // (a link, a FIFO that would block) cannot slip in.
+    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
     try {
-        const value = JSON.parse(bytes.toString('utf8'));
-        return typeof value === 'object' && value !== null && !Array.isArray(value)
-            ? value
-            : undefined;
+        const info = await handle.stat();
+        if (!info.isFile())
+            throw new UnsupportedEntryError(path, kindOf(info));
+        const size = info.size;
+        yield header({ name, mode: info.mode, size, type: '0' });
+        let read = 0;
+        const stream = handle.createReadStream({ autoClose: false, highWaterMark: readChunk });
+        for await (const chunk of stream) {
+            read += chunk.length;
+            if (read > size)
+                throw new FileChangedError(path, size, read);
+            yield chunk;
+        }
+        if (read !== size)
+            throw new FileChangedError(path, size, read);
+        if (padding(size) > 0)
+            yield Buffer.alloc(padding(size));
+    }
+    finally {
+        await handle.close();
+    }
+}
+function decodeName(raw, path) {
+    try {
+        return utf8.decode(raw);
     }
     catch {
-        return undefined;
+        throw new UnsupportedEntryError(path, 'a name that is not valid UTF-8');
     }
+}
+function kindOf(info) {
+    if (info.isSocket())
+        return 'a socket';
+    if (info.isFIFO())
+        return 'a FIFO (named pipe)';
+    if (info.isCharacterDevice())
+        return 'a character device';
+    if (info.isBlockDevice())
+        return 'a block device';
+    return 'an entry of unknown type';
+}
+/** The header block(s) of one entry: a PAX extended header first when ustar falls short. */
+function header(entry) {
+    const name = Buffer.from(entry.name);
+    const linkname = Buffer.from(entry.linkname ?? '');
+    const records = [];
+    const split = splitName(name);
+    if (!split)
+        records.push(['path', name]);
+    if (linkname.length > ustarNameMax || !isAscii(linkname))
+        records.push(['linkpath', linkname]);
+    if (entry.size > ustarSizeMax)
+        records.push(['size', Buffer.from(String(entry.size))]);
+    const ustar = ustarBlock({
+        prefix: split?.prefix ?? Buffer.alloc(0),
+        name: split?.name ?? fallbackName(name),
+        mode: entry.mode & 0o777,
+        size: entry.size > ustarSizeMax ? 0 : entry.size,
+        type: entry.type,
+        linkname: records.some(([key]) => key === 'linkpath') ? fallbackName(linkname) : linkname
+    });
+    if (records.length === 0)
+        return ustar;
+    const body = Buffer.concat(records.map(([key, value]) => paxRecord(key, value)));
+    const pax = ustarBlock({
+        prefix: Buffer.alloc(0),
+        name: fallbackName(Buffer.from(`PaxHeaders/${entry.name}`)),
+        mode: 0o644,
+        size: body.length,
+        type: 'x',
+        linkname: Buffer.alloc(0)
+    });
+    return Buffer.concat([pax, body, Buffer.alloc(padding(body.length)), ustar]);
+}
+/** ustar's own long names: up to 155 bytes of folders, a '/', and up to 100 bytes. */
+function splitName(name) {
+    if (!isAscii(name))
+        return undefined;
+    if (name.length <= ustarNameMax)
+        return { prefix: Buffer.alloc(0), name };
+    // The longest prefix that fits leaves the shortest name; a trailing '/' never splits.
+    for (let at = Math.min(ustarPrefixMax, name.length - 2); at > 0; at--) {
+        if (name[at] !== 0x2f)
+            continue;
+        if (name.length - at - 1 > ustarNameMax)
+            return undefined;
+        return { prefix: name.subarray(0, at), name: name.subarray(at + 1) };
+    }
+    return undefined;
+}
+/** What a reader without PAX support sees: the value's ASCII form, cut to fit. */
+function fallbackName(value) {
+    const ascii = Buffer.from(value.map(byte => (byte < 0x80 ? byte : 0x5f)));
+    return ascii.subarray(0, ustarNameMax);
+}
+function paxRecord(key, value) {
+    // "<length> key=value\n", the length counting its own digits.
+    const rest = key.length + value.length + 3;
+    let length = rest + String(rest).length;
+    if (String(length).length > String(rest).length)
+        length++;
+    return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
+}
+function ustarBlock(fields) {
+    const buffer = Buffer.alloc(block);
+    fields.name.copy(buffer, 0);
+    octal(buffer, 100, 8, fields.mode);
+    octal(buffer, 108, 8, 0); // uid
+    octal(buffer, 116, 8, 0); // gid
+    octal(buffer, 124, 12, fields.size);
+    octal(buffer, 136, 12, 0); // mtime
+    buffer.write(fields.type, 156, 'latin1');
+    fields.linkname.copy(buffer, 157);
+    buffer.write('ustar\u000000', 257, 'latin1');
+    // uname and gname (265, 297) stay empty: readers then show the ids.
+    octal(buffer, 329, 8, 0); // devmajor
+    octal(buffer, 337, 8, 0); // devminor
+    fields.prefix.copy(buffer, 345);
+    // The checksum is summed with its own field as spaces.
+    buffer.fill(0x20, 148, 156);
+    const sum = buffer.reduce((total, byte) => total + byte, 0);
+    buffer.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
+    return buffer;
+}
+/** A zero-padded octal number filling `length - 1` digits, then NUL. */
+function octal(buffer, offset, length, value) {
+    buffer.write(`${value.toString(8).padStart(length - 1, '0')}\u0000`, offset, 'latin1');
+}
+function isAscii(bytes) {
+    return bytes.every(byte => byte < 0x80);
+}
+function padding(size) {
+    return (block - (size % block)) % block;
+}
+
+;// CONCATENATED MODULE: ./src/content/folder-layer.ts
+// A folder becomes one layer: its reproducible tar, gzipped the reproducible
+// way, written to a file the caller then uploads. The annotations are the
+// ones `oras pull` looks for to unpack the layer back into a folder.
+
+
+
+/** Marks a layer as a packed folder that pull unpacks (value `"true"`). */
+const unpackAnnotation = 'io.deis.oras.content.unpack';
+/** The digest of the uncompressed tar, which `oras pull` checks after unpacking. */
+const contentDigestAnnotation = 'io.deis.oras.content.digest';
+/**
+ * Packs `folder` into the tar+gzip file `destination`, entries under `prefix`
+ * (the layer's title; default the folder's name). The caller owns the file
+ * once this resolves; if it fails, no partial file is left behind.
+ */
+async function packFolder(folder, destination, prefix) {
+    try {
+        return await gzipToFile(tarFolder(folder, prefix), destination);
+    }
+    catch (error) {
+        await (0,promises_.rm)(destination, { force: true });
+        throw error;
+    }
+}
+/** The folder-specific annotations of a layer packed by `packFolder`. */
+function folderLayerAnnotations(packed) {
+    return { [unpackAnnotation]: 'true', [contentDigestAnnotation]: packed.uncompressedDigest };
+}
+
+;// CONCATENATED MODULE: ./src/content/safe-path.ts
+// Where a name from a registry may be written: only inside the destination
+// folder, never through a link. A layer title is untrusted input: `../x`,
+// `/abs` and a path through a symlink that an earlier layer wrote would all
+// write somewhere else if joined naively.
+
+
+/** A name that would lead outside the destination; `entry` is the name as the registry gave it. */
+class UnsafePathError extends Error {
+    entry;
+    reason;
+    name = 'UnsafePathError';
+    constructor(entry, reason) {
+        super(`refused ${JSON.stringify(entry)}: ${reason}; nothing was written outside the folder`);
+        this.entry = entry;
+        this.reason = reason;
+    }
+}
+/**
+ * The segments of a relative `/`-separated name, or an UnsafePathError. `.`
+ * and empty segments are dropped; `..`, an absolute name, a drive letter, a
+ * backslash or a NUL are refused outright rather than interpreted.
+ */
+function safeSegments(entry) {
+    if (entry.includes('\0'))
+        throw new UnsafePathError(entry, 'the name holds a NUL byte');
+    if (entry.includes('\\'))
+        throw new UnsafePathError(entry, 'the name holds a backslash');
+    if (entry.startsWith('/') || /^[A-Za-z]:/.test(entry)) {
+        throw new UnsafePathError(entry, 'the name is absolute');
+    }
+    const segments = entry.split('/').filter(s => s !== '' && s !== '.');
+    if (segments.includes('..'))
+        throw new UnsafePathError(entry, 'the name climbs out with ..');
+    if (segments.length === 0)
+        throw new UnsafePathError(entry, 'the name is empty');
+    return segments;
+}
+/**
+ * The path of `entry` under `dest`, with its parent folders created. Every
+ * part of the way that already exists must be a real folder: a link there
+ * (written by an earlier layer, or planted in the folder) is refused.
+ */
+async function pathInside(dest, entry) {
+    const segments = safeSegments(entry);
+    let current = dest;
+    for (const segment of segments.slice(0, -1)) {
+        current = (0,external_node_path_.join)(current, segment);
+        // Parallel downloads may create the same folder: a folder that appears in between is fine.
+        await (0,promises_.mkdir)(current).catch((error) => {
+            if (error.code !== 'EEXIST')
+                throw error;
+        });
+        const info = await (0,promises_.lstat)(current);
+        if (info.isSymbolicLink()) {
+            throw new UnsafePathError(entry, `${segments.join('/')} goes through a link`);
+        }
+        if (!info.isDirectory()) {
+            throw new UnsafePathError(entry, `a part of ${segments.join('/')} is a file, not a folder`);
+        }
+    }
+    return (0,external_node_path_.join)(current, segments[segments.length - 1] ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/content/tar-entry-check.ts
+// The first pass of unpacking an untrusted layer: every entry is checked
+// against the archive so far and the destination as it is, and turned into
+// a step for the second pass, or refused. Nothing is written here.
+//
+// Links may only point inside the destination, and only forwards after their
+// leading `..`s: in `a/../b`, a later link at `a` could turn the `..` outwards.
+// A hard link is allowed only to a file earlier in the same archive, since it
+// is written as a copy of that file.
+
+
+class UnsafeEntryError extends Error {
+    entry;
+    reason;
+    name = 'UnsafeEntryError';
+    constructor(entry, reason) {
+        super(`refused to unpack the layer entry ${JSON.stringify(entry)}: ${reason}`);
+        this.entry = entry;
+        this.reason = reason;
+    }
+}
+/** The first pass: decides what each entry is, or refuses it, writing nothing. */
+class EntryChecker {
+    dest;
+    /** What the archive has put at each path so far, parents it implies included. */
+    declared = new Map();
+    onDisk = new Map();
+    constructor(dest) {
+        this.dest = dest;
+    }
+    async check({ header }) {
+        const { name: entry, type } = header;
+        const refuse = reason => {
+            throw new UnsafeEntryError(entry, reason);
+        };
+        const segments = tar_entry_check_safeSegments(entry, 'the name', refuse);
+        const kind = tar_entry_check_kindOf(type, entry);
+        if (typeof kind !== 'string')
+            return { entry, type, kind: 'skip', reason: kind.skip };
+        if (segments.length === 0) {
+            if (kind === 'folder')
+                return { entry, type, kind: 'none' };
+            refuse('it names the destination folder itself');
+        }
+        for (let depth = 1; depth < segments.length; depth++) {
+            const parent = segments.slice(0, depth).join('/');
+            const present = await this.present(parent);
+            if (present === 'link')
+                refuse(`its folder ${q(parent)} is ${this.where(parent)} link`);
+            if (present === 'file')
+                refuse(`its folder ${q(parent)} is a file`);
+            this.declared.set(parent, 'folder');
+        }
+        const path = segments.join('/');
+        const present = await this.present(path);
+        if (kind === 'folder' && (present === 'file' || present === 'link')) {
+            refuse(`it would replace ${this.where(path)} ${present} with a folder`);
+        }
+        if (kind !== 'folder' && present === 'folder')
+            refuse(`it would replace the folder ${q(path)}`);
+        const step = this.stepFor(kind, path, header, refuse);
+        this.declared.set(path, kind === 'folder' ? 'folder' : kind === 'symlink' ? 'link' : 'file');
+        return step;
+    }
+    stepFor(kind, path, { name: entry, type, linkName, mode, mtime }, refuse) {
+        if (kind === 'symlink') {
+            checkLinkTarget(path.split('/'), linkName, refuse);
+            return { entry, type, kind, path, target: linkName, mtime };
+        }
+        if (kind === 'copy') {
+            const source = tar_entry_check_safeSegments(linkName, `the hard link target ${q(linkName)}`, refuse);
+            if (this.declared.get(source.join('/')) !== 'file') {
+                refuse(`its hard link target ${q(linkName)} is not a file earlier in the archive`);
+            }
+            return { entry, type, kind, path, source: source.join('/'), mode, mtime };
+        }
+        return { entry, type, kind, path, mode, mtime };
+    }
+    async present(path) {
+        const declared = this.declared.get(path);
+        if (declared !== undefined)
+            return declared;
+        let found = this.onDisk.get(path);
+        if (found === undefined) {
+            const info = await (0,promises_.lstat)((0,external_node_path_.join)(this.dest, path)).catch(absentOnly);
+            found = !info
+                ? 'absent'
+                : info.isSymbolicLink()
+                    ? 'link'
+                    : info.isDirectory()
+                        ? 'folder'
+                        : 'file';
+            this.onDisk.set(path, found);
+        }
+        return found;
+    }
+    where(path) {
+        return this.declared.has(path) ? 'an archive' : 'an existing';
+    }
+}
+function tar_entry_check_kindOf(type, name) {
+    if (type === '5')
+        return 'folder';
+    // Old tars mark a folder only by the '/' at the end of its name.
+    if (type === '0' || type === '\0' || type === '7')
+        return name.endsWith('/') ? 'folder' : 'file';
+    if (type === '1')
+        return 'copy';
+    if (type === '2')
+        return 'symlink';
+    if (type === '3')
+        return { skip: 'character devices are not unpacked' };
+    if (type === '4')
+        return { skip: 'block devices are not unpacked' };
+    if (type === '6')
+        return { skip: 'FIFOs (named pipes) are not unpacked' };
+    return { skip: `entries of tar type ${JSON.stringify(type)} are not unpacked` };
+}
+// Windows also takes '\' as a separator, and ':' for drives and alternate data streams.
+const windows = process.platform === 'win32';
+const separators = windows ? /[/\\]/ : /\//;
+const absolute = /^([/\\]|[A-Za-z]:)/;
+/** The path's segments without `.` and empty ones; refuses what could reach outside. */
+function tar_entry_check_safeSegments(name, what, refuse) {
+    if (name.includes('\0'))
+        refuse(`${what} holds a NUL byte`);
+    // Absolute on any runner: '/x', '\x', 'C:x'.
+    if (absolute.test(name))
+        refuse(`${what} is an absolute path`);
+    if (windows && name.includes(':'))
+        refuse(`${what} holds a ':'`);
+    const segments = name.split(separators).filter(segment => segment !== '' && segment !== '.');
+    // '..\x' is refused on every platform: the same layer may be pulled on Windows.
+    if (segments.some(segment => segment.split('\\').includes('..'))) {
+        refuse(`${what} has a '..' segment`);
+    }
+    return segments;
+}
+function checkLinkTarget(link, target, refuse) {
+    const quoted = `the link target ${q(target)}`;
+    if (target === '')
+        refuse('the link has an empty target');
+    if (target.includes('\0'))
+        refuse(`${quoted} holds a NUL byte`);
+    if (absolute.test(target))
+        refuse(`${quoted} is an absolute path`);
+    const parts = target.split(/[/\\]/).filter(part => part !== '' && part !== '.');
+    const climbs = parts.findIndex(part => part !== '..');
+    const up = climbs < 0 ? parts.length : climbs;
+    if (parts.slice(up).includes('..')) {
+        refuse(`${quoted} has '..' after a name, which a later link could redirect`);
+    }
+    if (up > link.length - 1)
+        refuse(`${quoted} leads outside the destination`);
+}
+/** A name as it appears in messages: quoted, control characters escaped. */
+function q(name) {
+    return JSON.stringify(name);
+}
+function absentOnly(error) {
+    if (error.code === 'ENOENT')
+        return undefined;
+    throw error;
 }
 
 ;// CONCATENATED MODULE: ./src/content/tar-header.ts
@@ -70930,6 +75093,1208 @@ class ByteSource {
     }
     async close() {
         await this.chunks.return?.();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/content/tar-extract.ts
+// Unpacks a folder layer from a registry, where every name is untrusted. The
+// archive is read twice: first every header is checked (tar-entry-check) and
+// nothing is written; then entries are written one by one, files and links
+// under a temporary name renamed into place, so an existing link at that
+// name is replaced, never followed. Every folder on the way is checked with
+// lstat just before use, so nothing is written through a link, even one an
+// earlier layer made. A failure removes what this call created.
+
+
+
+
+
+
+
+
+
+
+/**
+ * Unpacks the tar at `tarFile` (already verified against its digest) into
+ * the existing folder `dest`. Throws UnsafeEntryError, having written
+ * nothing, if any entry could land outside `dest`; on any failure, removes
+ * what this call created.
+ */
+async function tar_extract_extractTar(tarFile, dest, options = {}) {
+    const steps = [];
+    const checker = new EntryChecker(dest);
+    for await (const member of members(tarFile, options))
+        steps.push(await checker.check(member));
+    const writer = new LayerWriter(dest);
+    const skipped = [];
+    try {
+        let index = 0;
+        for await (const member of members(tarFile, options)) {
+            const step = steps[index++];
+            if (step?.entry !== member.header.name || step.type !== member.header.type) {
+                throw new TarFormatError(`${tarFile} changed while it was being unpacked`);
+            }
+            if (step.kind === 'skip') {
+                skipped.push({ entry: step.entry, reason: step.reason });
+                options.onSkip?.(step.entry, step.reason);
+            }
+            else if (step.kind !== 'none') {
+                await writer.write(step, member);
+            }
+        }
+        if (index !== steps.length)
+            throw new TarFormatError(`${tarFile} changed while it was being unpacked`);
+        await writer.finish();
+    }
+    catch (error) {
+        await writer.undo();
+        throw error;
+    }
+    return { written: writer.written(), skipped };
+}
+async function* members(tarFile, options) {
+    const file = (0,external_node_fs_.createReadStream)(tarFile);
+    const input = options.gzip ? (0,external_node_stream_.pipeline)(file, (0,external_node_zlib_.createGunzip)(), () => { }) : file;
+    try {
+        yield* readTarStream(input, tarFile);
+    }
+    catch (error) {
+        if (!(error.code ?? '').startsWith('Z_'))
+            throw error;
+        throw new TarFormatError(`${tarFile} is not a whole gzip stream: ${error.message}`);
+    }
+    finally {
+        input.destroy();
+    }
+}
+const noFollow = external_node_fs_.constants.O_NOFOLLOW;
+const newFile = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | noFollow;
+const folderFlags = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_DIRECTORY | noFollow;
+/** The second pass: writes checked steps, and can take back what it created. */
+class LayerWriter {
+    dest;
+    paths = new Set();
+    /** The inode each file was written to, so a copy reads that file and nothing put in its place. */
+    inodes = new Map();
+    temps = new Set();
+    createdFiles = [];
+    createdFolders = [];
+    folderModes = new Map();
+    constructor(dest) {
+        this.dest = dest;
+    }
+    async write(step, member) {
+        const full = await this.walkTo(step.entry, step.path, true);
+        if (step.kind === 'folder')
+            return this.folder(step, full);
+        if (step.kind === 'symlink') {
+            await this.place(step, full, async (temp) => {
+                await (0,promises_.symlink)(step.target, temp);
+                await (0,promises_.lutimes)(temp, step.mtime, step.mtime);
+            });
+            this.inodes.delete(step.path);
+            return;
+        }
+        const source = step.kind === 'copy' ? await this.openCopied(step.entry, step.source) : undefined;
+        try {
+            const content = source ? source.createReadStream({ autoClose: false }) : member.body;
+            await this.place(step, full, async (temp) => {
+                const handle = await (0,promises_.open)(temp, newFile, 0o600);
+                try {
+                    await (0,promises_.writeFile)(handle, content);
+                    await handle.chmod(step.mode & 0o777);
+                    await handle.utimes(step.mtime, step.mtime);
+                    this.inodes.set(step.path, (await handle.stat()).ino);
+                }
+                finally {
+                    await handle.close();
+                }
+            });
+        }
+        finally {
+            await source?.close();
+        }
+    }
+    /** Folders get their modes and times last, deepest first, when nothing more goes in. */
+    async finish() {
+        const deepestFirst = [...this.folderModes].sort(([a], [b]) => depth(b) - depth(a));
+        for (const [path, { mode, mtime }] of deepestFirst) {
+            const handle = await (0,promises_.open)((0,external_node_path_.join)(this.dest, path), folderFlags);
+            try {
+                await handle.chmod(mode & 0o777);
+                await handle.utimes(mtime, mtime);
+            }
+            finally {
+                await handle.close();
+            }
+        }
+    }
+    /** Best effort: removes temporary files, then the files and folders this call created. */
+    async undo() {
+        const quietly = (work) => work.catch(() => undefined);
+        for (const temp of this.temps)
+            await quietly((0,promises_.rm)(temp, { force: true }));
+        for (const path of this.createdFiles.reverse()) {
+            // Only through real folders: one swapped for a link must not aim the removal elsewhere.
+            const full = await quietly(this.walkTo(path, path, false));
+            if (full !== undefined)
+                await quietly((0,promises_.rm)(full, { force: true }));
+        }
+        for (const folder of this.createdFolders.reverse())
+            await quietly((0,promises_.rmdir)(folder));
+    }
+    written() {
+        return [...this.paths].sort();
+    }
+    /**
+     * The full path of `path`, after checking that each folder on the way is a
+     * real folder, not a link; missing ones are created when `create`.
+     */
+    async walkTo(entry, path, create) {
+        const segments = path.split('/');
+        let full = this.dest;
+        for (const [index, segment] of segments.entries()) {
+            if (index > 0) {
+                const info = await (0,promises_.lstat)(full).catch(tar_extract_absentOnly);
+                if (!info && create) {
+                    await (0,promises_.mkdir)(full, 0o755);
+                    this.createdFolders.push(full);
+                }
+                else if (!info?.isDirectory() || info.isSymbolicLink()) {
+                    const folder = segments.slice(0, index).join('/');
+                    throw new UnsafeEntryError(entry, `its folder ${tar_extract_q(folder)} is a link or file now`);
+                }
+            }
+            full = (0,external_node_path_.join)(full, segment);
+        }
+        return full;
+    }
+    async folder(step, full) {
+        const info = await (0,promises_.lstat)(full).catch(tar_extract_absentOnly);
+        if (!info) {
+            // Owner rwx until the end, so that entries can go in whatever mode the folder has.
+            await (0,promises_.mkdir)(full, (step.mode & 0o777) | 0o700);
+            this.createdFolders.push(full);
+        }
+        else if (!info.isDirectory() || info.isSymbolicLink()) {
+            throw new UnsafeEntryError(step.entry, `${tar_extract_q(step.path)} is a link or file now, not a folder`);
+        }
+        else if ((info.mode & 0o700) !== 0o700) {
+            const handle = await (0,promises_.open)(full, folderFlags);
+            await handle.chmod((info.mode & 0o777) | 0o700).finally(() => handle.close());
+        }
+        this.folderModes.set(step.path, { mode: step.mode, mtime: step.mtime });
+    }
+    /** Makes the entry at a temporary name beside `full`, then renames it over whatever is there. */
+    async place(step, full, make) {
+        const suffix = (0,external_node_crypto_.randomBytes)(6).toString('hex');
+        const temp = (0,external_node_path_.join)((0,external_node_path_.dirname)(full), `.${(0,external_node_path_.basename)(full).slice(0, 100)}.acr-partial-${suffix}`);
+        this.temps.add(temp);
+        await make(temp);
+        const existing = await (0,promises_.lstat)(full).catch(tar_extract_absentOnly);
+        if (existing?.isDirectory()) {
+            throw new UnsafeEntryError(step.entry, `it would replace the folder ${tar_extract_q(step.path)}`);
+        }
+        await (0,promises_.rename)(temp, full);
+        this.temps.delete(temp);
+        if (!existing)
+            this.createdFiles.push(step.path);
+        this.paths.add(step.path);
+    }
+    /** The file a hard link copies, provided it is still the one this call wrote. */
+    async openCopied(entry, source) {
+        const handle = await (0,promises_.open)(await this.walkTo(entry, source, false), external_node_fs_.constants.O_RDONLY | noFollow);
+        const info = await handle.stat().catch(async (error) => {
+            await handle.close();
+            throw error;
+        });
+        if (!info.isFile() || info.ino !== this.inodes.get(source)) {
+            await handle.close();
+            throw new UnsafeEntryError(entry, `its hard link target ${tar_extract_q(source)} changed while unpacking`);
+        }
+        return handle;
+    }
+}
+/** A name as it appears in messages: quoted, control characters escaped. */
+function tar_extract_q(name) {
+    return JSON.stringify(name);
+}
+function depth(path) {
+    return path.split('/').length;
+}
+function tar_extract_absentOnly(error) {
+    if (error.code === 'ENOENT')
+        return undefined;
+    throw error;
+}
+
+;// CONCATENATED MODULE: ./src/content/file-glob.ts
+// Paths and globs relative to a base folder, as the `files` input gives them.
+// `*` and `?` stay within one path segment, `**` spans any number of them.
+// Globs match regular files (a link to one counts); a folder is pushed by
+// naming it. Nothing may lead outside the base folder, not even through a
+// link: a checked-out link to /proc/self/environ or ~/.ssh must never be
+// pushed. (Links inside a pushed folder are stored as links, never followed.)
+
+
+class FilesError extends Error {
+    name = 'FilesError';
+}
+const globCharacters = /[*?]/;
+function isGlob(pattern) {
+    return globCharacters.test(pattern);
+}
+/** Compiles a glob over `/`-separated relative paths into an anchored expression. */
+function compileFileGlob(glob) {
+    const segments = glob.split('/');
+    let source = '';
+    segments.forEach((segment, i) => {
+        const last = i === segments.length - 1;
+        if (segment === '**') {
+            source += last ? '.*' : '(?:[^/]*/)*';
+            return;
+        }
+        source +=
+            segment
+                .split('')
+                .map(c => c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
+                .join('') + (last ? '' : '/');
+    });
+    return new RegExp(`^${source}$`);
+}
+/**
+ * Resolves every line of `files` against `base`, in the order given, each
+ * path once. A glob that matches nothing, a path that does not exist, and a
+ * path outside `base` are errors that name the line.
+ */
+async function findFiles(base, lines) {
+    const found = new Map();
+    let listing;
+    for (const line of lines) {
+        const pattern = line.replace(/\\/g, '/').replace(/^\.\//, '');
+        if ((0,external_node_path_.isAbsolute)(line) || pattern.split('/').includes('..')) {
+            throw new FilesError(`${JSON.stringify(line)} leads outside path: give paths relative to it, without ..`);
+        }
+        if (!isGlob(pattern)) {
+            const entry = await describe(base, pattern.replace(/\/+$/, ''));
+            if (entry === undefined) {
+                throw new FilesError(`${JSON.stringify(line)} does not exist under ${base}`);
+            }
+            found.set(entry.title, entry);
+            continue;
+        }
+        listing ??= await listFiles(base);
+        const regex = compileFileGlob(pattern);
+        const matches = listing.filter(title => regex.test(title));
+        if (matches.length === 0) {
+            throw new FilesError(`${JSON.stringify(line)} matches no file under ${base}`);
+        }
+        for (const title of matches) {
+            const entry = await describe(base, title);
+            if (entry !== undefined && entry.kind === 'file')
+                found.set(title, entry);
+        }
+    }
+    return [...found.values()];
+}
+async function describe(base, title) {
+    const path = (0,external_node_path_.join)(base, ...title.split('/'));
+    const rel = (0,external_node_path_.relative)(base, path);
+    if (rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
+        return undefined;
+    try {
+        const info = await (0,promises_.stat)(path);
+        const real = (0,external_node_path_.relative)(await (0,promises_.realpath)(base), await (0,promises_.realpath)(path));
+        if (real.startsWith('..') || (0,external_node_path_.isAbsolute)(real)) {
+            throw new FilesError(`${title} is a link that leads outside path; push what it points to instead`);
+        }
+        if (!info.isFile() && !info.isDirectory()) {
+            throw new FilesError(`${title} is neither a file nor a folder`);
+        }
+        return {
+            path,
+            title: rel.split(external_node_path_.sep).join('/') || '.',
+            kind: info.isDirectory() ? 'folder' : 'file',
+            size: info.isFile() ? info.size : 0,
+            mode: info.mode
+        };
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+// Every regular file (or link to one) below base, sorted, as `/`-separated titles.
+// Links to folders are not followed, so a link loop cannot trap the walk.
+async function listFiles(base) {
+    const titles = [];
+    const walk = async (folder, prefix) => {
+        for (const entry of await (0,promises_.readdir)(folder, { withFileTypes: true })) {
+            const title = prefix + entry.name;
+            const full = (0,external_node_path_.join)(folder, entry.name);
+            if (entry.isDirectory())
+                await walk(full, `${title}/`);
+            else if (entry.isFile())
+                titles.push(title);
+            else if (entry.isSymbolicLink() && (await (0,promises_.stat)(full).catch(() => undefined))?.isFile()) {
+                titles.push(title);
+            }
+        }
+    };
+    await (0,promises_.lstat)(base);
+    await walk(base, '');
+    return titles.sort();
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/files-plan.ts
+// What a push of `files` will send, worked out from the disk alone before any
+// request: every layer with its title, the config, the manifest's artifact
+// type and annotations. Bad paths fail here, as input errors.
+
+
+
+
+
+
+
+const files_plan_titleAnnotation = 'org.opencontainers.image.title';
+/** What oras writes when an artifact names no type of its own. */
+const defaultArtifactType = 'application/vnd.unknown.artifact.v1';
+const fileMediaType = 'application/octet-stream';
+/** A config file of no stated type: not an image config, so no client takes the artifact for an image. */
+const defaultConfigMediaType = 'application/vnd.unknown.config.v1+json';
+const emptyConfig = Buffer.from('{}');
+async function planFiles(inputs, env) {
+    const base = (0,external_node_path_.resolve)(inputs.path);
+    const info = await (0,promises_.stat)(base).catch(() => undefined);
+    if (!info?.isDirectory())
+        throw new InputError('path', `${base} is not a folder`);
+    let found;
+    try {
+        found = await findFiles(base, inputs.files);
+    }
+    catch (error) {
+        if (error instanceof FilesError)
+            throw new InputError('files', error.message);
+        throw error;
+    }
+    const layers = found.map(entry => entry.kind === 'file'
+        ? { kind: 'file', path: entry.path, title: entry.title, size: entry.size }
+        : {
+            kind: 'folder',
+            path: entry.path,
+            title: entry.title === '.' ? (0,external_node_path_.basename)(base) : entry.title
+        });
+    const config = await readConfig(inputs.config);
+    return {
+        layers,
+        config,
+        ...artifactTypeFor(inputs.artifactType, config),
+        annotations: { ...workflowAnnotations(env), ...inputs.annotations }
+    };
+}
+function artifactTypeFor(given, config) {
+    if (given !== undefined)
+        return { artifactType: given };
+    return config.mediaType === mediaTypes.ociEmpty ? { artifactType: defaultArtifactType } : {};
+}
+// `file` or `file:media/type`, as oras takes it, relative to the working
+// directory like every other input path but the titles; small JSON, read whole.
+async function readConfig(value) {
+    if (value === undefined) {
+        return { mediaType: mediaTypes.ociEmpty, bytes: emptyConfig, digest: sha256Digest(emptyConfig) };
+    }
+    const typed = /^(.+):([A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*)$/.exec(value);
+    const file = typed?.[1] ?? value;
+    const path = (0,external_node_path_.resolve)(file);
+    const size = (await (0,promises_.stat)(path).catch(() => undefined))?.size;
+    if (size === undefined)
+        throw new InputError('config', `${path} does not exist`);
+    if (size > maxManifestBytes) {
+        throw new InputError('config', `${path} is ${size} bytes; a config may be at most 4 MiB`);
+    }
+    const bytes = await (0,promises_.readFile)(path);
+    return { mediaType: typed?.[2] ?? defaultConfigMediaType, bytes, digest: sha256Digest(bytes) };
+}
+// Where the content came from, when a workflow runs. Both stay the same for the
+// same commit, so an unchanged push keeps its digest; a time would not.
+function workflowAnnotations(env) {
+    const annotations = {};
+    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+        annotations['org.opencontainers.image.source'] =
+            `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
+    }
+    if (env.GITHUB_SHA)
+        annotations['org.opencontainers.image.revision'] = env.GITHUB_SHA;
+    return annotations;
+}
+
+;// CONCATENATED MODULE: ./src/operations/pool.ts
+// At most `limit` tasks at once, started in the order given. The first
+// failure stops new starts; the ones under way finish before it is thrown,
+// so nothing is left running behind the caller's back.
+async function inPool(items, limit, task) {
+    if (!(limit >= 1))
+        throw new RangeError(`a pool needs room for at least one task, not ${limit}`);
+    const results = new Array(items.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (failure === undefined && next < items.length) {
+            const index = next++;
+            try {
+                results[index] = await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/operations/pull/fetch-blobs.ts
+// Fetches blobs to files: up to `concurrency` at once, largest first, each
+// from the tool cache when a verified copy is there, else from the registry
+// (and then kept in the cache). Every file is verified before it lands.
+
+
+async function fetchBlobs(jobs, context) {
+    const order = jobs.map((job, index) => ({ job, index })).sort((a, b) => b.job.size - a.job.size);
+    const fetched = new Array(jobs.length);
+    await inPool(order, context.concurrency, async ({ job, index }) => {
+        fetched[index] = await fetchOne(job, context);
+    });
+    return fetched;
+}
+async function fetchOne(job, context) {
+    const { client, repository, cache, progress } = context;
+    const started = performance.now();
+    if (cache && (await cache.take(job, job.destination))) {
+        progress.add(job.size);
+        return { ...job, source: 'cache', seconds: (performance.now() - started) / 1000 };
+    }
+    const entry = cache?.entryFor(job);
+    if (cache)
+        await cache.prepare(job);
+    await downloadBlob(client, repository, job, entry ? [job.destination, entry.path] : job.destination, {
+        onBytes: bytes => progress.add(bytes)
+    });
+    await entry?.commit();
+    return { ...job, source: 'registry', seconds: (performance.now() - started) / 1000 };
+}
+
+;// CONCATENATED MODULE: ./src/operations/pull/files-pull.ts
+// pull with `format: files`: every titled layer of the image written under
+// `path` by its title, folder layers unpacked there. Titles are checked
+// before anything is written; blobs download in parallel, each verified in a
+// temporary file before it lands; folder layers are unpacked afterwards in
+// manifest order, so that what one layer wrote is checked by the next. Packed
+// folders download to the operation's own temporary folder, never into `path`.
+
+
+
+
+
+
+
+
+
+async function pullFiles(layers, base, tempDir, context) {
+    const titled = layers.filter(layer => layer.annotations?.[files_plan_titleAnnotation]);
+    const untitled = layers.length - titled.length;
+    if (untitled > 0) {
+        context.log.info(`${untitled} layer${untitled === 1 ? '' : 's'} without a title (${files_plan_titleAnnotation}) skipped: ${layers
+            .filter(l => !l.annotations?.[files_plan_titleAnnotation])
+            .map(l => l.digest)
+            .join(', ')}`);
+    }
+    const seen = new Set();
+    for (const layer of titled) {
+        const title = layer.annotations?.[files_plan_titleAnnotation] ?? '';
+        const key = safeSegments(title).join('/');
+        if (seen.has(key))
+            throw new Error(`two layers are titled ${JSON.stringify(title)}; refused`);
+        seen.add(key);
+    }
+    const jobs = await Promise.all(titled.map(async (layer) => {
+        const title = layer.annotations?.[files_plan_titleAnnotation] ?? '';
+        const folder = isFolderLayer(layer);
+        return {
+            title,
+            folder,
+            digest: layer.digest,
+            size: layer.size,
+            destination: folder ? partialPathFor((0,external_node_path_.join)(base, 'layer')) : await pathInside(base, title),
+            gzip: layer.mediaType !== mediaTypes.ociLayerTar
+        };
+    }));
+    try {
+        const fetched = await fetchBlobs(jobs, context);
+        const files = [];
+        for (const [i, job] of jobs.entries()) {
+            if (!job.folder) {
+                files.push(safeSegments(job.title).join('/'));
+                continue;
+            }
+            const result = await tar_extract_extractTar(job.destination, base, {
+                gzip: job.gzip,
+                onSkip: (entry, reason) => context.log.warning(`${job.title}: skipped ${entry}: ${reason}`)
+            });
+            files.push(...result.written);
+            await (0,promises_.rm)(fetched[i]?.destination ?? job.destination, { force: true });
+        }
+        return {
+            layers: jobs.map((job, i) => ({
+                title: job.title,
+                kind: job.folder ? 'folder' : 'file',
+                blob: fetched[i]
+            })),
+            files: [...new Set(files)].sort()
+        };
+    }
+    finally {
+        // Packed folders are only ever temporary here.
+        await Promise.all(jobs.filter(job => job.folder).map(job => (0,promises_.rm)(job.destination, { force: true })));
+    }
+}
+function isFolderLayer(layer) {
+    return layer.annotations?.[unpackAnnotation] === 'true';
+}
+
+;// CONCATENATED MODULE: ./src/operations/pull/layout-pull.ts
+// pull with `format: oci-layout`: the image, or the index with every
+// platform (only the one `platform` names, when given), written as an OCI
+// image layout rooted at `path`. Blobs and manifests go to `blobs/<alg>/<hex>`
+// verified; `index.json` is written last, atomically, naming the image with
+// `org.opencontainers.image.ref.name`, and keeps the other images a layout
+// already held.
+
+
+
+
+
+
+
+const refNameAnnotation = 'org.opencontainers.image.ref.name';
+async function pullLayout(client, repository, root, refName, base, context) {
+    const manifests = await collectManifests(client, repository, root);
+    const blobs = uniqueBlobs(manifests);
+    await (0,promises_.mkdir)((0,external_node_path_.join)(base, 'blobs'), { recursive: true });
+    const files = [];
+    for (const digest of new Set([
+        ...manifests.map(m => m.descriptor.digest),
+        ...blobs.map(b => b.digest)
+    ])) {
+        await (0,promises_.mkdir)((0,external_node_path_.join)(base, 'blobs', digest.split(':')[0] ?? 'sha256'), { recursive: true });
+        files.push(blobFile(digest));
+    }
+    const fetched = await fetchBlobs(blobs.map(b => ({
+        digest: b.digest,
+        size: b.size,
+        destination: (0,external_node_path_.join)(base, blobFile(b.digest))
+    })), context);
+    for (const manifest of manifests) {
+        await writeAtomically((0,external_node_path_.join)(base, blobFile(manifest.descriptor.digest)), manifest.bytes);
+    }
+    await writeAtomically((0,external_node_path_.join)(base, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+    const entry = {
+        mediaType: root.descriptor.mediaType,
+        digest: root.descriptor.digest,
+        size: root.descriptor.size,
+        ...(refName ? { annotations: { [refNameAnnotation]: refName } } : {})
+    };
+    await writeAtomically((0,external_node_path_.join)(base, 'index.json'), Buffer.from(JSON.stringify(await withEntry(base, entry))));
+    files.push('index.json', 'oci-layout');
+    return { root: entry, manifests, blobs: fetched, files: [...new Set(files)].sort() };
+}
+/** The root and, for an index, every manifest under it, children before parents. */
+async function collectManifests(client, repository, root) {
+    const all = [];
+    const seen = new Set();
+    const visit = async (manifest) => {
+        if (seen.has(manifest.descriptor.digest))
+            return;
+        seen.add(manifest.descriptor.digest);
+        if (isIndex(manifest.manifest)) {
+            for (const child of manifest.manifest.manifests) {
+                await visit(await getManifest(client, repository, child.digest));
+            }
+        }
+        all.push(manifest);
+    };
+    await visit(root);
+    return all;
+}
+function uniqueBlobs(manifests) {
+    const blobs = new Map();
+    for (const { manifest } of manifests) {
+        if (isIndex(manifest))
+            continue;
+        for (const d of [manifest.config, ...manifest.layers]) {
+            // A foreign layer lives elsewhere (its urls); a layout may go without it.
+            if (!d.urls?.length)
+                blobs.set(d.digest, d);
+        }
+    }
+    return [...blobs.values()];
+}
+function blobFile(digest) {
+    const [algorithm, hex] = digest.split(':');
+    return `blobs/${algorithm}/${hex}`;
+}
+// The layout's index keeps what it named before, except an entry of the same
+// ref name (or, without one, of the same digest), which this pull replaces.
+async function withEntry(base, entry) {
+    let index = { schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests: [] };
+    try {
+        const existing = JSON.parse(await (0,promises_.readFile)((0,external_node_path_.join)(base, 'index.json'), 'utf8'));
+        if (Array.isArray(existing.manifests))
+            index = existing;
+    }
+    catch {
+        // No layout here yet, or not one we can read: this pull starts one.
+    }
+    const name = entry.annotations?.[refNameAnnotation];
+    const others = index.manifests.filter(m => name === undefined ? m.digest !== entry.digest : m.annotations?.[refNameAnnotation] !== name);
+    return { ...index, manifests: [...others, entry] };
+}
+async function writeAtomically(path, bytes) {
+    const partial = partialPathFor(path);
+    try {
+        await (0,promises_.writeFile)(partial, bytes, { flag: 'wx' });
+        await (0,promises_.rename)(partial, path);
+    }
+    catch (error) {
+        await (0,promises_.rm)(partial, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/operations/pull/select-image.ts
+// Which image of a multi-platform index a pull of files takes: the one
+// `platform` names, or an error that lists what the index has.
+
+
+function selectPlatform(index, wanted, what) {
+    const images = index.manifests.filter(m => m.platform && m.platform.os !== 'unknown');
+    const found = images.find(m => m.platform && matchesPlatform(m.platform, wanted));
+    if (found)
+        return found;
+    const have = images.map(m => formatPlatform(m.platform));
+    throw new InputError('platform', `${what} has no image for ${formatPlatform(wanted)}; it has ${have.length > 0 ? have.join(', ') : 'no platform images'}`);
+}
+
+;// CONCATENATED MODULE: ./src/operations/pull/pull.ts
+// pull: an artifact's files, or an image as an OCI layout, into `path`, from
+// ACR or any OCI registry. What lands there is verified first, and no name
+// from the registry can write outside `path`.
+
+
+
+
+
+
+
+
+
+
+
+function preparePull(inputs, env) {
+    const cache = inputs.cache && env.RUNNER_TOOL_CACHE ? new BlobCache(env.RUNNER_TOOL_CACHE) : undefined;
+    return context => withTempDir(env, dir => pull(inputs, cache, dir, context));
+}
+async function pull(inputs, cache, tempDir, { client, log }) {
+    const { target } = inputs;
+    const reference = target.kind === 'tag' ? target.tag : target.digest;
+    const what = `${client.host}/${target.repository}${target.kind === 'tag' ? ':' : '@'}${reference}`;
+    const base = (0,external_node_path_.resolve)(inputs.path);
+    await (0,promises_.mkdir)(base, { recursive: true });
+    if (inputs.cache && cache === undefined)
+        log.info('cache: RUNNER_TOOL_CACHE is not set, so nothing is cached');
+    const root = await getManifest(client, target.repository, reference);
+    const started = performance.now();
+    const fetchContext = (total) => ({
+        client,
+        repository: target.repository,
+        concurrency: inputs.concurrency,
+        ...(cache ? { cache } : {}),
+        progress: new TransferProgress({ label: `pull ${target.repository}`, total, log })
+    });
+    if (inputs.format === 'oci-layout') {
+        const image = isIndex(root.manifest) && inputs.platformGiven
+            ? await imageFor(client, target.repository, root, inputs, what)
+            : root;
+        const context = fetchContext(0);
+        try {
+            const outcome = await pullLayout(client, target.repository, image, target.kind === 'tag' ? target.tag : undefined, base, context);
+            return report(client, inputs, root, outcome.blobs, outcome.files, started, log, {
+                format: 'oci-layout',
+                manifests: outcome.manifests.map(m => m.descriptor.digest)
+            });
+        }
+        finally {
+            context.progress.stop();
+        }
+    }
+    const image = isIndex(root.manifest)
+        ? await imageFor(client, target.repository, root, inputs, what)
+        : root;
+    if (isIndex(image.manifest))
+        throw new Error(`${what}: the image for the platform is itself an index`);
+    const layers = image.manifest.layers;
+    const context = { ...fetchContext(layers.reduce((sum, l) => sum + l.size, 0)), log };
+    try {
+        const outcome = await pullFiles(layers, base, tempDir, context);
+        return report(client, inputs, root, outcome.layers.map(l => l.blob), outcome.files, started, log, {
+            format: 'files',
+            ...(image !== root ? { platformDigest: image.descriptor.digest } : {}),
+            layers: outcome.layers.map(l => ({
+                title: l.title,
+                kind: l.kind,
+                digest: l.blob.digest,
+                size: l.blob.size,
+                source: l.blob.source
+            }))
+        });
+    }
+    finally {
+        context.progress.stop();
+    }
+}
+async function imageFor(client, repository, root, inputs, what) {
+    if (!isIndex(root.manifest))
+        return root;
+    const chosen = selectPlatform(root.manifest, inputs.platform, what);
+    return getManifest(client, repository, chosen.digest);
+}
+function report(client, inputs, root, blobs, files, started, log, extra) {
+    const seconds = (performance.now() - started) / 1000;
+    const repository = inputs.target.repository;
+    const reference = formatReference(client.host, repository, root.descriptor.digest);
+    const downloaded = blobs.filter(b => b.source === 'registry');
+    const bytes = downloaded.reduce((sum, b) => sum + b.size, 0);
+    const total = blobs.reduce((sum, b) => sum + b.size, 0);
+    log.info(`pulled ${reference} into ${inputs.path}: ${files.length} paths, ${downloaded.length} of ${blobs.length} blobs downloaded (${formatBytes(bytes)}), the rest from the cache, in ${seconds.toFixed(1)} s`);
+    return {
+        outputs: { digest: root.descriptor.digest, reference, files: JSON.stringify(files) },
+        result: {
+            operation: 'pull',
+            digest: root.descriptor.digest,
+            reference,
+            mediaType: root.descriptor.mediaType,
+            path: inputs.path,
+            totalSize: total,
+            files,
+            ...extra
+        },
+        report: {
+            title: `Pulled ${client.host}/${repository}`,
+            facts: [
+                ['Reference', reference],
+                ['Digest', root.descriptor.digest],
+                ['Into', `${inputs.path} (${inputs.format})`],
+                ['Total size', `${formatBytes(total)} (${total} bytes)`],
+                [
+                    'Downloaded',
+                    `${downloaded.length} of ${blobs.length} blobs, ${formatBytes(bytes)} in ${seconds.toFixed(1)} s`
+                ]
+            ],
+            tables: [
+                {
+                    caption: 'Blobs',
+                    header: ['Digest', 'Size', 'From', 'MB/s'],
+                    rows: blobs.map(b => [
+                        b.digest,
+                        formatBytes(b.size),
+                        b.source === 'cache' ? 'cache' : 'registry',
+                        b.source === 'registry' ? formatRate(b.size, b.seconds).replace(' MB/s', '') : '-'
+                    ])
+                },
+                { caption: 'Files', header: ['Path'], rows: files.map(f => [f]) }
+            ]
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/registry/blobs.ts
+// Blobs: check, stream down (digest-checked), and upload. An upload is one
+// POST and one streamed PUT, the fewest write operations ACR counts against
+// its throttle; chunked PATCHes with large chunks serve registries or proxies
+// that refuse a monolithic PUT. Nothing here holds a whole blob in memory.
+
+
+
+
+// Chunks this large keep a 1 GiB layer to 17 write operations.
+const defaultChunkSize = 64 * 1024 * 1024;
+// A PUT with a body that a registry or proxy will not take in one piece.
+const monolithicRefused = new Set([405, 411, 413, 501]);
+function blobPath(repository, digest) {
+    return `/v2/${repository}/blobs/${digest}`;
+}
+/** The blob's size, or undefined when the repository does not have it. */
+async function headBlob(client, repository, digest) {
+    const response = await client.request({
+        method: 'HEAD',
+        path: blobPath(repository, digest),
+        scopes: [scopes_repositoryScope(repository, 'pull')]
+    });
+    await response.discard();
+    if (response.status === 404)
+        return undefined;
+    if (response.status !== 200) {
+        throw new RegistryError(response.status, undefined, `checking blob ${repository}@${digest}: ${response.status}`);
+    }
+    return Number(response.header('content-length') ?? NaN);
+}
+/**
+ * A stream of the blob's bytes that fails unless they match the digest (and
+ * size, when given). ACR answers with a 307 to its storage, which the
+ * transport follows without the registry's Authorization header.
+ */
+async function openBlob(client, repository, digest, size) {
+    const response = await client.request({
+        method: 'GET',
+        path: blobPath(repository, digest),
+        scopes: [repositoryScope(repository, 'pull')]
+    });
+    if (response.status !== 200)
+        throw await registryError(response, `reading blob ${repository}@${digest}`);
+    const verifier = new DigestVerifier(digest, size);
+    pipeline(response.body, verifier, () => undefined);
+    return verifier;
+}
+/**
+ * Uploads a blob whose digest is known, unless the repository has it. A failed
+ * session is not patched up: the whole upload starts again from the source in
+ * a new session, through the transport's one retry loop, since a registry may
+ * have kept part of a stream that broke.
+ */
+async function uploadBlob(client, repository, blob, options = {}) {
+    if ((await headBlob(client, repository, blob.digest)) !== undefined)
+        return 'exists';
+    return client.retrying('PUT', uploadsPath(repository), () => sendBlob(client, repository, blob, options));
+}
+/** One attempt at an upload in a new session, for callers that own the retry (see uploadBlob). */
+async function sendBlob(client, repository, blob, options = {}) {
+    const session = await startUpload(client, repository, blob.digest, options.mountFrom);
+    if (session === 'mounted')
+        return 'mounted';
+    if (options.chunkSize === undefined) {
+        const response = await putWhole(client, repository, session, blob);
+        if (!monolithicRefused.has(response.status)) {
+            await finishedUpload(response, repository, blob.digest);
+            return 'uploaded';
+        }
+        await response.discard();
+    }
+    // The refused session may be spent: chunks go into a new one.
+    const fresh = options.chunkSize === undefined ? await startUpload(client, repository, blob.digest) : session;
+    if (fresh === 'mounted')
+        return 'mounted';
+    await putChunks(client, repository, fresh, blob, options.chunkSize ?? defaultChunkSize);
+    return 'uploaded';
+}
+function uploadsPath(repository) {
+    return `/v2/${repository}/blobs/uploads/`;
+}
+/** Opens an upload session, or mounts the blob from `mountFrom`. */
+async function startUpload(client, repository, digest, mountFrom) {
+    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
+    let path = uploadsPath(repository);
+    if (digest !== undefined && mountFrom !== undefined && mountFrom !== repository) {
+        path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`;
+        scopes.push(scopes_repositoryScope(mountFrom, 'pull'));
+    }
+    const response = await client.request({
+        method: 'POST',
+        path,
+        scopes,
+        // No body: sending it again costs at most an unused session.
+        headers: { 'content-length': '0' }
+    });
+    if (response.status === 201) {
+        await response.discard();
+        return 'mounted';
+    }
+    if (response.status !== 202)
+        throw await errors_registryError(response, `starting an upload to ${repository}`);
+    await response.discard();
+    return uploadLocation(response, repository);
+}
+function putWhole(client, repository, location, blob) {
+    const url = new URL(location);
+    url.searchParams.set('digest', blob.digest);
+    return client.request({
+        method: 'PUT',
+        path: url,
+        scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
+        body: () => blob.open(),
+        retry: 'throttled'
+    });
+}
+async function putChunks(client, repository, start, blob, chunkSize) {
+    const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
+    let location = start;
+    for (let offset = 0; offset < blob.size; offset += chunkSize) {
+        const end = Math.min(offset + chunkSize, blob.size) - 1;
+        const response = await client.request({
+            method: 'PATCH',
+            path: location,
+            scopes,
+            headers: {
+                'content-type': 'application/octet-stream',
+                'content-length': String(end - offset + 1),
+                'content-range': `${offset}-${end}`
+            },
+            body: () => blob.open({ start: offset, end }),
+            retry: 'throttled'
+        });
+        if (response.status !== 202) {
+            throw await errors_registryError(response, `uploading bytes ${offset}-${end} of ${blob.digest} to ${repository}`);
+        }
+        await response.discard();
+        location = uploadLocation(response, repository);
+    }
+    const url = new URL(location);
+    url.searchParams.set('digest', blob.digest);
+    const response = await client.request({
+        method: 'PUT',
+        path: url,
+        scopes,
+        headers: { 'content-length': '0' },
+        retry: 'throttled'
+    });
+    await finishedUpload(response, repository, blob.digest);
+}
+/** Checks the registry's answer to the PUT that closes a session. */
+async function finishedUpload(response, repository, digest) {
+    if (response.status !== 201 && response.status !== 204) {
+        throw await errors_registryError(response, `uploading ${digest} to ${repository}`);
+    }
+    await response.discard();
+    const stored = response.header('docker-content-digest');
+    if (stored !== undefined && stored !== digest) {
+        throw new DigestMismatchError(`the registry stored ${stored} for the blob ${digest} of ${repository}`);
+    }
+}
+// Location may be relative (ACR) or absolute (distribution behind a proxy).
+function uploadLocation(response, repository) {
+    const location = response.header('location');
+    if (!location) {
+        throw new RegistryError(response.status, undefined, `the upload to ${repository} did not say where to send the data (no Location header)`);
+    }
+    return new URL(location, response.url);
+}
+
+;// CONCATENATED MODULE: ./src/operations/push/artifact-manifest.ts
+// The manifest of a files push, serialised the same way every time: fixed key
+// order, annotations sorted, no whitespace. The same content gives the same
+// bytes and so the same digest.
+
+function artifactManifest(parts) {
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: mediaTypes.ociManifest,
+        ...(parts.artifactType ? { artifactType: parts.artifactType } : {}),
+        config: descriptor(parts.config),
+        layers: parts.layers.map(descriptor),
+        ...(parts.subject ? { subject: descriptor(parts.subject) } : {}),
+        ...(Object.keys(parts.annotations).length > 0 ? { annotations: sorted(parts.annotations) } : {})
+    };
+    return Buffer.from(JSON.stringify(manifest));
+}
+function descriptor(d) {
+    return {
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+        ...(d.annotations && Object.keys(d.annotations).length > 0
+            ? { annotations: sorted(d.annotations) }
+            : {})
+    };
+}
+function sorted(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./src/content/oci-layout.ts
+// Reads an OCI image layout (image-spec image-layout.md): `oci-layout`,
+// `index.json`, and content under `blobs/<algorithm>/<hex>`. The result is
+// also the shape a docker save archive is converted into: blobs and
+// manifests by digest, in the order a push needs them.
+
+
+/** The image can't be read from what the user gave; the message names the path and the fault. */
+class ImageSourceError extends Error {
+    name = 'ImageSourceError';
+}
+// The limit registries put on manifests; a bigger one is refused unread.
+const oci_layout_maxManifestBytes = 4 * 1024 * 1024;
+const refNameKey = 'org.opencontainers.image.ref.name';
+// What containerd and Docker 25+ write beside the ref name: the full image name.
+const imageNameKey = 'io.containerd.image.name';
+function blobName(digest) {
+    const [algorithm, hex] = digest.split(':', 2);
+    return `blobs/${algorithm}/${hex}`;
+}
+/**
+ * The image (or index) that `index.json` names, with everything under it.
+ * `ref` chooses by `org.opencontainers.image.ref.name` when the layout holds
+ * several different images; with one it is not needed and not consulted.
+ */
+async function readOciLayout(files, kind, ref) {
+    const fail = (what) => {
+        throw new ImageSourceError(`${files.location}: ${what}`);
+    };
+    const marker = await readJson(files, 'oci-layout', 64 * 1024, fail);
+    if (typeof marker.imageLayoutVersion !== 'string') {
+        fail('the oci-layout file has no imageLayoutVersion: not an OCI image layout');
+    }
+    const index = await readJson(files, 'index.json', oci_layout_maxManifestBytes, fail);
+    if (!Array.isArray(index.manifests))
+        fail('index.json has no manifests list');
+    const entries = index.manifests.map(entry => checkDescriptor(entry, 'index.json', fail));
+    const walker = new LayoutWalker(files, fail);
+    await walker.manifest(pickRoot(entries, ref, fail), 'index.json');
+    const root = walker.manifests.at(-1) ?? fail('index.json names no manifest');
+    return { blobs: [...walker.blobs.values()], manifests: walker.manifests, root, kind };
+}
+function pickRoot(entries, ref, fail) {
+    const first = entries[0] ?? fail('index.json lists no manifests');
+    if (new Set(entries.map(entry => entry.digest)).size === 1)
+        return first;
+    const names = entries.map(entry => entryName(entry)).join(', ');
+    if (ref === undefined) {
+        return fail(`index.json lists ${entries.length} images (${names}): say which one to push`);
+    }
+    const matching = entries.filter(entry => entry.annotations?.[refNameKey] === ref || entry.annotations?.[imageNameKey] === ref);
+    const digests = new Set(matching.map(entry => entry.digest));
+    if (digests.size === 1)
+        return matching[0];
+    return fail(digests.size === 0
+        ? `index.json names no image ${ref}; it has ${names}`
+        : `index.json has ${digests.size} different images named ${ref}`);
+}
+function entryName(entry) {
+    return entry.annotations?.[refNameKey] ?? entry.annotations?.[imageNameKey] ?? entry.digest;
+}
+// Walks depth first and records a manifest after everything under it, which
+// is the order a registry accepts them in.
+class LayoutWalker {
+    files;
+    fail;
+    manifests = [];
+    blobs = new Map();
+    seen = new Set();
+    constructor(files, fail) {
+        this.files = files;
+        this.fail = fail;
+    }
+    async manifest(descriptor, from) {
+        if (this.seen.has(descriptor.digest))
+            return;
+        this.seen.add(descriptor.digest);
+        const bytes = await this.readManifest(descriptor, from);
+        const parsed = parseObject(bytes) ?? this.fail(`manifest ${descriptor.digest} is not JSON`);
+        const where = `manifest ${descriptor.digest}`;
+        const declared = typeof parsed.mediaType === 'string' ? parsed.mediaType : undefined;
+        let mediaType;
+        if (Array.isArray(parsed.manifests)) {
+            for (const child of parsed.manifests) {
+                await this.manifest(checkDescriptor(child, where, this.fail), where);
+            }
+            mediaType = declared ?? descriptor.mediaType ?? mediaTypes.ociIndex;
+        }
+        else if (Array.isArray(parsed.layers) && parsed.config !== undefined) {
+            for (const entry of [parsed.config, ...parsed.layers]) {
+                await this.blob(checkDescriptor(entry, where, this.fail), where);
+            }
+            mediaType = declared ?? descriptor.mediaType ?? mediaTypes.ociManifest;
+        }
+        else {
+            return this.fail(`${where} is neither an image manifest nor an index`);
+        }
+        this.manifests.push({ digest: descriptor.digest, mediaType, bytes });
+    }
+    async readManifest(descriptor, from) {
+        const { digest, size } = descriptor;
+        if (size > oci_layout_maxManifestBytes) {
+            this.fail(`manifest ${digest} is ${size} bytes, over the ${oci_layout_maxManifestBytes}-byte limit`);
+        }
+        const name = blobName(digest);
+        const actual = await this.files.size(name);
+        if (actual === undefined)
+            this.fail(`the manifest ${digest} that ${from} lists is missing`);
+        if (actual !== size)
+            this.fail(`${name} is ${actual} bytes, but ${from} says ${size}`);
+        const bytes = await this.files.read(name, oci_layout_maxManifestBytes);
+        const got = digestLike(digest, bytes);
+        if (got !== digest)
+            this.fail(`the manifest ${digest} (${name}) does not match its digest: its content is ${got}`);
+        return bytes;
+    }
+    // Blobs are not hashed here: the registry checks every digest on upload.
+    async blob(descriptor, from) {
+        const { digest, size, mediaType } = descriptor;
+        if (this.blobs.has(digest))
+            return;
+        const name = blobName(digest);
+        const actual = await this.files.size(name);
+        if (actual === undefined) {
+            // Foreign layers live at their URLs; layouts may leave them out.
+            if (descriptor.urls !== undefined && descriptor.urls.length > 0)
+                return;
+            this.fail(`the blob ${digest} that ${from} lists is missing`);
+        }
+        if (actual !== size)
+            this.fail(`${name} is ${actual} bytes, but ${from} says ${size}`);
+        const files = this.files;
+        this.blobs.set(digest, {
+            digest,
+            size,
+            mediaType: mediaType ?? 'application/octet-stream',
+            open: range => files.open(name, range)
+        });
+    }
+}
+function checkDescriptor(value, where, fail) {
+    const entry = value;
+    if (typeof entry !== 'object' ||
+        entry === null ||
+        typeof entry.digest !== 'string' ||
+        !isDigest(entry.digest) ||
+        !Number.isSafeInteger(entry.size) ||
+        entry.size < 0 ||
+        (entry.mediaType !== undefined && typeof entry.mediaType !== 'string')) {
+        return fail(`${where} has an invalid descriptor: ${JSON.stringify(value)?.slice(0, 200)}`);
+    }
+    return entry;
+}
+async function readJson(files, name, maxBytes, fail) {
+    const size = await files.size(name);
+    if (size === undefined)
+        fail(`${name} is missing`);
+    if (size > maxBytes)
+        fail(`${name} is over ${maxBytes} bytes`);
+    return parseObject(await files.read(name, maxBytes)) ?? fail(`${name} is not a JSON object`);
+}
+function parseObject(bytes) {
+    try {
+        const value = JSON.parse(bytes.toString('utf8'));
+        return typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? value
+            : undefined;
+    }
+    catch {
+        return undefined;
     }
 }
 
@@ -71369,33 +76734,6 @@ function asImageSourceError(error, path) {
     return error;
 }
 
-;// CONCATENATED MODULE: ./src/operations/pool.ts
-// At most `limit` tasks at once, started in the order given. The first
-// failure stops new starts; the ones under way finish before it is thrown,
-// so nothing is left running behind the caller's back.
-async function inPool(items, limit, task) {
-    if (!(limit >= 1))
-        throw new RangeError(`a pool needs room for at least one task, not ${limit}`);
-    const results = new Array(items.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (failure === undefined && next < items.length) {
-            const index = next++;
-            try {
-                results[index] = await task(items[index], index);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    if (failure !== undefined)
-        throw failure.error;
-    return results;
-}
-
 ;// CONCATENATED MODULE: ./src/operations/push/publish.ts
 // Puts a manifest in place under each tag (or by digest alone), and keeps the
 // referrers of its subject findable on registries without the referrers API.
@@ -71582,299 +76920,6 @@ async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
             size: m.bytes.length
         }))
     });
-}
-
-;// CONCATENATED MODULE: ./src/content/file-changed.ts
-// The one error for a file that changed under a read, whichever reader saw it.
-/** A file's size changed while it was read: the layer would not match what was read. */
-class FileChangedError extends Error {
-    path;
-    expected;
-    actual;
-    name = 'FileChangedError';
-    constructor(path, expected, actual) {
-        super(`${path} changed while it was read (${expected} bytes when opened, ${actual} read); ` +
-            'push it when nothing is writing to it');
-        this.path = path;
-        this.expected = expected;
-        this.actual = actual;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/content/file-hash.ts
-// The sha256 of a file, read in large blocks. It runs on its own read so that
-// it can run ahead of an upload of the same file (see registry/streamed-upload).
-
-
-
-/** Large reads keep the hash near the disk's and CPU's speed. */
-const readBlockBytes = 1024 * 1024;
-async function hashFile(path, expectedSize) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: readBlockBytes })) {
-        hash.update(chunk);
-        size += chunk.length;
-    }
-    if (expectedSize !== undefined && size !== expectedSize) {
-        throw new FileChangedError(path, expectedSize, size);
-    }
-    return `sha256:${hash.digest('hex')}`;
-}
-
-;// CONCATENATED MODULE: ./src/content/tar-writer.ts
-// A reproducible tar of a folder tree, streamed. Everything that differs
-// between machines or runs is fixed (mtime 0, owner 0/0 without names, only
-// the rwx bits of the mode) and entries come in byte order of their names, so
-// the same files always give the same bytes. POSIX ustar, with PAX records
-// only where ustar cannot hold a value, as GNU tar and Go's archive/tar do.
-//
-// Names are relative to the folder's parent and start with the folder's own
-// name (`dist/`, `dist/a.txt`), the layout `oras push` gives a folder.
-
-
-
-
-
-const block = 512;
-const ustarNameMax = 100;
-const ustarPrefixMax = 155;
-/** The largest size that 11 octal digits hold: 8 GiB less one byte. */
-const ustarSizeMax = 0o77777777777;
-const readChunk = 64 * 1024;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-/** A folder holds something a layer cannot carry (a socket, FIFO, device, or a name that is not UTF-8). */
-class UnsupportedEntryError extends Error {
-    path;
-    kind;
-    name = 'UnsupportedEntryError';
-    constructor(path, kind) {
-        super(`cannot pack ${path}: ${kind} cannot be stored in a layer; remove it or pack another folder`);
-        this.path = path;
-        this.kind = kind;
-    }
-}
-/**
- * The tar of `folder` and everything under it, produced as it is read. Entry
- * names start with `prefix` (default: the folder's own name), so that a pull
- * that unpacks the layer recreates the folder where its title says.
- */
-function tarFolder(folder, prefix) {
-    return external_node_stream_.Readable.from(entries((0,external_node_path_.resolve)(folder), prefix), { objectMode: false });
-}
-async function* entries(root, prefix) {
-    // The folder the caller named is followed if it is a link; nothing under it is.
-    const info = await (0,promises_.stat)(root);
-    const name = (prefix ?? (0,external_node_path_.basename)(root)).replace(/\/+$/, '');
-    if (!info.isDirectory() || name === '')
-        throw new Error(`${root} is not a folder that can be packed`);
-    yield* directory(root, `${name}/`, info);
-    yield Buffer.alloc(2 * block);
-}
-async function* directory(path, name, info) {
-    yield header({ name, mode: info.mode, size: 0, type: '5' });
-    // Sorting each listing by name, a folder's name compared with its trailing
-    // '/', puts the whole archive in byte order of its entry names.
-    const children = [];
-    for (const raw of await (0,promises_.readdir)(path, { encoding: 'buffer' })) {
-        const childPath = (0,external_node_path_.join)(path, decodeName(raw, (0,external_node_path_.join)(path, raw.toString())));
-        const childInfo = await (0,promises_.lstat)(childPath);
-        const childName = `${name}${(0,external_node_path_.basename)(childPath)}${childInfo.isDirectory() ? '/' : ''}`;
-        children.push({
-            path: childPath,
-            name: childName,
-            key: Buffer.from(childName),
-            info: childInfo
-        });
-    }
-    children.sort((a, b) => Buffer.compare(a.key, b.key));
-    for (const child of children)
-        yield* entry(child.path, child.name, child.info);
-}
-async function* entry(path, name, info) {
-    if (info.isDirectory()) {
-        yield* directory(path, name, info);
-    }
-    else if (info.isSymbolicLink()) {
-        const target = decodeName(await (0,promises_.readlink)(path, { encoding: 'buffer' }), path);
-        yield header({ name, mode: info.mode, size: 0, type: '2', linkname: target });
-    }
-    else if (info.isFile()) {
-        // A hard link is just another name for a regular file: it goes in with its content.
-        yield* file(path, name);
-    }
-    else {
-        throw new UnsupportedEntryError(path, kindOf(info));
-    }
-}
-async function* file(path, name) {
-    // Open first and describe what was opened, so a swap after the listing
-    // (a link, a FIFO that would block) cannot slip in.
-    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK);
-    try {
-        const info = await handle.stat();
-        if (!info.isFile())
-            throw new UnsupportedEntryError(path, kindOf(info));
-        const size = info.size;
-        yield header({ name, mode: info.mode, size, type: '0' });
-        let read = 0;
-        const stream = handle.createReadStream({ autoClose: false, highWaterMark: readChunk });
-        for await (const chunk of stream) {
-            read += chunk.length;
-            if (read > size)
-                throw new FileChangedError(path, size, read);
-            yield chunk;
-        }
-        if (read !== size)
-            throw new FileChangedError(path, size, read);
-        if (padding(size) > 0)
-            yield Buffer.alloc(padding(size));
-    }
-    finally {
-        await handle.close();
-    }
-}
-function decodeName(raw, path) {
-    try {
-        return utf8.decode(raw);
-    }
-    catch {
-        throw new UnsupportedEntryError(path, 'a name that is not valid UTF-8');
-    }
-}
-function kindOf(info) {
-    if (info.isSocket())
-        return 'a socket';
-    if (info.isFIFO())
-        return 'a FIFO (named pipe)';
-    if (info.isCharacterDevice())
-        return 'a character device';
-    if (info.isBlockDevice())
-        return 'a block device';
-    return 'an entry of unknown type';
-}
-/** The header block(s) of one entry: a PAX extended header first when ustar falls short. */
-function header(entry) {
-    const name = Buffer.from(entry.name);
-    const linkname = Buffer.from(entry.linkname ?? '');
-    const records = [];
-    const split = splitName(name);
-    if (!split)
-        records.push(['path', name]);
-    if (linkname.length > ustarNameMax || !isAscii(linkname))
-        records.push(['linkpath', linkname]);
-    if (entry.size > ustarSizeMax)
-        records.push(['size', Buffer.from(String(entry.size))]);
-    const ustar = ustarBlock({
-        prefix: split?.prefix ?? Buffer.alloc(0),
-        name: split?.name ?? fallbackName(name),
-        mode: entry.mode & 0o777,
-        size: entry.size > ustarSizeMax ? 0 : entry.size,
-        type: entry.type,
-        linkname: records.some(([key]) => key === 'linkpath') ? fallbackName(linkname) : linkname
-    });
-    if (records.length === 0)
-        return ustar;
-    const body = Buffer.concat(records.map(([key, value]) => paxRecord(key, value)));
-    const pax = ustarBlock({
-        prefix: Buffer.alloc(0),
-        name: fallbackName(Buffer.from(`PaxHeaders/${entry.name}`)),
-        mode: 0o644,
-        size: body.length,
-        type: 'x',
-        linkname: Buffer.alloc(0)
-    });
-    return Buffer.concat([pax, body, Buffer.alloc(padding(body.length)), ustar]);
-}
-/** ustar's own long names: up to 155 bytes of folders, a '/', and up to 100 bytes. */
-function splitName(name) {
-    if (!isAscii(name))
-        return undefined;
-    if (name.length <= ustarNameMax)
-        return { prefix: Buffer.alloc(0), name };
-    // The longest prefix that fits leaves the shortest name; a trailing '/' never splits.
-    for (let at = Math.min(ustarPrefixMax, name.length - 2); at > 0; at--) {
-        if (name[at] !== 0x2f)
-            continue;
-        if (name.length - at - 1 > ustarNameMax)
-            return undefined;
-        return { prefix: name.subarray(0, at), name: name.subarray(at + 1) };
-    }
-    return undefined;
-}
-/** What a reader without PAX support sees: the value's ASCII form, cut to fit. */
-function fallbackName(value) {
-    const ascii = Buffer.from(value.map(byte => (byte < 0x80 ? byte : 0x5f)));
-    return ascii.subarray(0, ustarNameMax);
-}
-function paxRecord(key, value) {
-    // "<length> key=value\n", the length counting its own digits.
-    const rest = key.length + value.length + 3;
-    let length = rest + String(rest).length;
-    if (String(length).length > String(rest).length)
-        length++;
-    return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
-}
-function ustarBlock(fields) {
-    const buffer = Buffer.alloc(block);
-    fields.name.copy(buffer, 0);
-    octal(buffer, 100, 8, fields.mode);
-    octal(buffer, 108, 8, 0); // uid
-    octal(buffer, 116, 8, 0); // gid
-    octal(buffer, 124, 12, fields.size);
-    octal(buffer, 136, 12, 0); // mtime
-    buffer.write(fields.type, 156, 'latin1');
-    fields.linkname.copy(buffer, 157);
-    buffer.write('ustar\u000000', 257, 'latin1');
-    // uname and gname (265, 297) stay empty: readers then show the ids.
-    octal(buffer, 329, 8, 0); // devmajor
-    octal(buffer, 337, 8, 0); // devminor
-    fields.prefix.copy(buffer, 345);
-    // The checksum is summed with its own field as spaces.
-    buffer.fill(0x20, 148, 156);
-    const sum = buffer.reduce((total, byte) => total + byte, 0);
-    buffer.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
-    return buffer;
-}
-/** A zero-padded octal number filling `length - 1` digits, then NUL. */
-function octal(buffer, offset, length, value) {
-    buffer.write(`${value.toString(8).padStart(length - 1, '0')}\u0000`, offset, 'latin1');
-}
-function isAscii(bytes) {
-    return bytes.every(byte => byte < 0x80);
-}
-function padding(size) {
-    return (block - (size % block)) % block;
-}
-
-;// CONCATENATED MODULE: ./src/content/folder-layer.ts
-// A folder becomes one layer: its reproducible tar, gzipped the reproducible
-// way, written to a file the caller then uploads. The annotations are the
-// ones `oras pull` looks for to unpack the layer back into a folder.
-
-
-
-/** Marks a layer as a packed folder that pull unpacks (value `"true"`). */
-const unpackAnnotation = 'io.deis.oras.content.unpack';
-/** The digest of the uncompressed tar, which `oras pull` checks after unpacking. */
-const contentDigestAnnotation = 'io.deis.oras.content.digest';
-/**
- * Packs `folder` into the tar+gzip file `destination`, entries under `prefix`
- * (the layer's title; default the folder's name). The caller owns the file
- * once this resolves; if it fails, no partial file is left behind.
- */
-async function packFolder(folder, destination, prefix) {
-    try {
-        return await gzipToFile(tarFolder(folder, prefix), destination);
-    }
-    catch (error) {
-        await (0,promises_.rm)(destination, { force: true });
-        throw error;
-    }
-}
-/** The folder-specific annotations of a layer packed by `packFolder`. */
-function folderLayerAnnotations(packed) {
-    return { [unpackAnnotation]: 'true', [contentDigestAnnotation]: packed.uncompressedDigest };
 }
 
 ;// CONCATENATED MODULE: ./src/registry/streamed-upload.ts
@@ -72116,8 +77161,6 @@ function countInto(progress) {
 
 
 
-
-
 async function preparePush(inputs, env) {
     if (inputs.content.kind === 'oci-layout') {
         const { path } = inputs.content;
@@ -72128,15 +77171,6 @@ async function preparePush(inputs, env) {
     }
     const plan = await planFiles({ ...inputs, files: inputs.content.files }, env);
     return context => withTempDir(env, dir => pushFiles(inputs, plan, dir, context));
-}
-async function withTempDir(env, task) {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'acr-action-push-'));
-    try {
-        return await task(dir);
-    }
-    finally {
-        await (0,promises_.rm)(dir, { recursive: true, force: true });
-    }
 }
 async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
     const { repository, tags } = inputs;
@@ -72365,10 +77399,11 @@ async function requireReferences(client, repository, manifest, concurrency) {
 
 
 
+
 class UnsupportedOperationError extends Error {
     name = 'UnsupportedOperationError';
 }
-const available = ['push', 'set-manifest', 'inspect'];
+const available = ['push', 'set-manifest', 'pull', 'inspect'];
 /** The operation bound to its inputs, with what it reads from the disk already read. */
 async function prepareOperation(inputs, env = process.env) {
     switch (inputs.operation) {
@@ -72376,6 +77411,8 @@ async function prepareOperation(inputs, env = process.env) {
             return context => inspect(inputs, context);
         case 'push':
             return preparePush(inputs, env);
+        case 'pull':
+            return preparePull(inputs, env);
         case 'set-manifest': {
             const file = await readManifestFile(inputs.manifest);
             return context => setManifest(inputs, file, context);
@@ -72437,14 +77474,14 @@ function summary_escape(text) {
 
 
 
-const userAgent = 'acr-action/0.1';
+const main_userAgent = 'acr-action/0.1';
 const main_log = { info: core_info, warning: warning, debug: core_debug };
 async function run() {
     let connection;
     try {
         const inputs = readInputs();
         const operation = await prepareOperation(inputs);
-        connection = connect(inputs, { log: main_log, mask: core_setSecret, userAgent });
+        connection = connect(inputs, { log: main_log, mask: core_setSecret, userAgent: main_userAgent });
         const client = connection.client;
         const info = await group(`Connect to ${inputs.registry.host}`, async () => {
             const found = await client.ping();

@@ -155,6 +155,7 @@ describe('readInputs per operation', () => {
       path: '.',
       format: 'files',
       platform: { os: 'linux', architecture: 'amd64' },
+      platformGiven: false,
       cache: true
     })
   })
@@ -176,6 +177,7 @@ describe('readInputs per operation', () => {
       path: 'out',
       format: 'oci-layout',
       platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      platformGiven: true,
       cache: false
     })
   })

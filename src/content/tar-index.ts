@@ -1,23 +1,17 @@
-// An index of a tar archive's members, built from the headers alone: the
-// bytes of a member are then read straight out of the archive, so an image
-// tar is never unpacked. Understands ustar (with its name prefix), PAX
-// extended headers (`x`, and `g` for all members that follow) and GNU long
-// names (`L`, `K`). Later members of the same name replace earlier ones, as
-// they do when tar extracts.
+// An index of a tar archive's members, built from the headers alone (decoded
+// by tar-header): the bytes of a member are then read straight out of the
+// archive, so an image tar is never unpacked. Later members of the same name
+// replace earlier ones, as they do when tar extracts.
 
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { Readable } from 'node:stream'
+import { paddedSize, tarBlock, TarFormatError, TarHeaderDecoder } from './tar-header.js'
 
-const block = 512
-// PAX records and GNU long names are a few hundred bytes; more is not a tar we can trust.
-const maxMetadataBytes = 1024 * 1024
+export { TarFormatError } from './tar-header.js'
+
 const maxLinkHops = 16
-
-export class TarFormatError extends Error {
-  override readonly name = 'TarFormatError'
-}
 
 /** Where a regular file's bytes lie in the archive. */
 export interface TarEntry {
@@ -106,43 +100,23 @@ export async function indexTar(file: string, location: string = file): Promise<T
   try {
     const { size: total } = await handle.stat()
     const members = new Map<string, Member>()
-    let global: PaxFields = {}
-    let local: PaxFields = {}
-    for (let position = 0; position + block <= total;) {
-      const header = await readExactly(handle, position, block)
-      if (header.every(byte => byte === 0)) break
-      if (!checksumMatches(header)) {
-        throw new TarFormatError(
-          position === 0
-            ? `${location} is not a tar archive`
-            : `${location} has a damaged tar header at byte ${position}`
-        )
-      }
-      const type = String.fromCharCode(header[156] ?? 0)
-      const extension = type === 'x' || type === 'g' || type === 'L' || type === 'K'
-      const fields = { ...global, ...local }
-      const size = (extension ? undefined : fields.size) ?? headerSize(header, location, position)
-      const dataStart = position + block
-      if (dataStart + size > total) throw new TarFormatError(`${location} is truncated`)
-      position = dataStart + Math.ceil(size / block) * block
+    const headers = new TarHeaderDecoder(location)
+    for (let position = 0; position + tarBlock <= total;) {
+      const header = headers.decode(await readExactly(handle, position, tarBlock), position)
+      if (header === undefined) break
+      const dataStart = position + tarBlock
+      if (dataStart + header.size > total) throw new TarFormatError(`${location} is truncated`)
+      position = dataStart + paddedSize(header.size)
 
-      if (extension) {
-        if (size > maxMetadataBytes) {
-          throw new TarFormatError(`${location} has a ${size}-byte tar extension header`)
-        }
-        const data = await readExactly(handle, dataStart, size)
-        if (type === 'x') local = { ...local, ...parsePax(data, location) }
-        else if (type === 'g') global = { ...global, ...parsePax(data, location) }
-        else if (type === 'L') local = { ...local, path: cString(data) }
-        else local = { ...local, linkpath: cString(data) }
+      if (header.extension) {
+        headers.extend(header, await readExactly(handle, dataStart, header.size))
         continue
       }
-      local = {}
-      const name = normaliseEntryName(fields.path ?? headerName(header))
+      const name = normaliseEntryName(header.name)
       if (name === undefined || name === '') continue
-      const target = fields.linkpath ?? cString(header.subarray(157, 257))
+      const { type, linkName: target } = header
       if (type === '0' || type === '\0' || type === '7') {
-        members.set(name, { kind: 'file', offset: dataStart, size })
+        members.set(name, { kind: 'file', offset: dataStart, size: header.size })
       } else if (type === '1') {
         members.set(name, { kind: 'hardlink', target })
       } else if (type === '2') {
@@ -156,79 +130,6 @@ export async function indexTar(file: string, location: string = file): Promise<T
   } finally {
     await handle.close()
   }
-}
-
-interface PaxFields {
-  path?: string
-  linkpath?: string
-  size?: number
-}
-
-// Records are `<length> <key>=<value>\n`, the length in bytes counting the whole record.
-function parsePax(data: Buffer, path: string): PaxFields {
-  const fields: PaxFields = {}
-  for (let at = 0; at < data.length;) {
-    const space = data.indexOf(0x20, at)
-    const length = Number(data.subarray(at, space).toString('ascii'))
-    if (
-      space < 0 ||
-      !Number.isInteger(length) ||
-      length <= space - at ||
-      at + length > data.length
-    ) {
-      throw new TarFormatError(`${path} has a malformed PAX header`)
-    }
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8')
-    at += length
-    const equals = record.indexOf('=')
-    const key = record.slice(0, equals)
-    const value = record.slice(equals + 1)
-    if (key === 'path') fields.path = value
-    else if (key === 'linkpath') fields.linkpath = value
-    else if (key === 'size' && /^\d+$/.test(value)) fields.size = Number(value)
-  }
-  return fields
-}
-
-function headerName(header: Buffer): string {
-  const name = cString(header.subarray(0, 100))
-  // Only POSIX ustar has a prefix field; GNU tar keeps other data at that place.
-  const posixUstar = header.subarray(257, 263).toString('latin1') === 'ustar\0'
-  const prefix = posixUstar ? cString(header.subarray(345, 500)) : ''
-  return prefix === '' ? name : `${prefix}/${name}`
-}
-
-function headerSize(header: Buffer, path: string, position: number): number {
-  const field = header.subarray(124, 136)
-  const first = field[0] ?? 0
-  if (first & 0x80) {
-    // GNU base-256 for members of 8 GiB and more: big-endian after the marker bit.
-    let value = first & 0x7f
-    for (const byte of field.subarray(1)) value = value * 256 + byte
-    if (!Number.isSafeInteger(value)) throw new TarFormatError(`${path}: member too large`)
-    return value
-  }
-  const octal = octalNumber(field)
-  if (octal === undefined) {
-    throw new TarFormatError(`${path} has a bad size field in the header at byte ${position}`)
-  }
-  return octal
-}
-
-function checksumMatches(header: Buffer): boolean {
-  let sum = 0
-  for (let i = 0; i < block; i++) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0)
-  return octalNumber(header.subarray(148, 156)) === sum
-}
-
-function octalNumber(field: Buffer): number | undefined {
-  const text = cString(field).trim()
-  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : text === '' ? 0 : undefined
-}
-
-function cString(bytes: Buffer): string {
-  const end = bytes.indexOf(0)
-  return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8')
 }
 
 async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {

@@ -10,6 +10,8 @@ export interface PullInputs extends CommonInputs {
   path: string
   format: 'files' | 'oci-layout'
   platform: Platform
+  /** Whether `platform` was given: an oci-layout pull then takes that image alone, not the whole index. */
+  platformGiven: boolean
   cache: boolean
 }
 
@@ -23,6 +25,7 @@ export function readPull(common: CommonInputs): PullInputs {
     path: text('path') ?? '.',
     format: choice('format', ['files', 'oci-layout'] as const) ?? 'files',
     platform: readPlatform(),
+    platformGiven: text('platform') !== undefined,
     cache: boolean('cache', true)
   }
 }

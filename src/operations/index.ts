@@ -5,6 +5,7 @@
 import type { Inputs } from '../inputs.js'
 import type { OperationContext, OperationResult } from './context.js'
 import { inspect } from './inspect.js'
+import { preparePull } from './pull/pull.js'
 import { preparePush } from './push/push.js'
 import { readManifestFile, setManifest } from './set-manifest.js'
 
@@ -14,7 +15,7 @@ export class UnsupportedOperationError extends Error {
 
 export type Operation = (context: OperationContext) => Promise<OperationResult>
 
-const available = ['push', 'set-manifest', 'inspect']
+const available = ['push', 'set-manifest', 'pull', 'inspect']
 
 /** The operation bound to its inputs, with what it reads from the disk already read. */
 export async function prepareOperation(
@@ -26,6 +27,8 @@ export async function prepareOperation(
       return context => inspect(inputs, context)
     case 'push':
       return preparePush(inputs, env)
+    case 'pull':
+      return preparePull(inputs, env)
     case 'set-manifest': {
       const file = await readManifestFile(inputs.manifest)
       return context => setManifest(inputs, file, context)

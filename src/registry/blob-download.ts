@@ -1,7 +1,7 @@
 // A blob downloaded to a file that can be trusted: the bytes stream into a
-// temporary file beside the destination while they are counted and hashed,
+// temporary file beside each destination while they are counted and hashed,
 // and only a blob of exactly the descriptor's size and digest is renamed into
-// place. A connection that drops mid-blob resumes where it stopped with a
+// place (a second destination, such as a cache, costs a write, not a read). A connection that drops mid-blob resumes where it stopped with a
 // Range request (the hash carries on, it is never restarted), through the
 // transport's one retry loop. On failure nothing is left at either path.
 
@@ -35,18 +35,22 @@ export async function downloadBlob(
   client: RegistryClient,
   repository: string,
   blob: BlobToFetch,
-  destination: string,
+  destinations: string | string[],
   options: DownloadOptions = {}
 ): Promise<void> {
-  const partial = partialPathFor(destination)
-  const file = await open(partial, 'wx', 0o600)
+  const targets = (Array.isArray(destinations) ? destinations : [destinations]).map(path => ({
+    path,
+    partial: partialPathFor(path)
+  }))
+  const files: FileHandle[] = []
   try {
-    await fetchInto(client, repository, blob, file, options)
-    await file.close()
-    await rename(partial, destination)
+    for (const target of targets) files.push(await open(target.partial, 'wx', 0o666))
+    await fetchInto(client, repository, blob, files, options)
+    await Promise.all(files.map(file => file.close()))
+    for (const target of targets) await rename(target.partial, target.path)
   } catch (error) {
-    await file.close().catch(() => undefined)
-    await rm(partial, { force: true })
+    await Promise.all(files.map(file => file.close().catch(() => undefined)))
+    await Promise.all(targets.map(target => rm(target.partial, { force: true })))
     throw error
   }
 }
@@ -55,7 +59,7 @@ async function fetchInto(
   client: RegistryClient,
   repository: string,
   blob: BlobToFetch,
-  file: FileHandle,
+  files: FileHandle[],
   { onBytes }: DownloadOptions
 ): Promise<void> {
   const path = `/v2/${repository}/blobs/${blob.digest}`
@@ -76,7 +80,7 @@ async function fetchInto(
       // The server ignored the range: start over from the first byte.
       hash = hashFor(blob.digest)
       received = 0
-      await file.truncate(0)
+      await Promise.all(files.map(file => file.truncate(0)))
     } else if (response.status !== 200 && !(resume && response.status === 206)) {
       throw await registryError(response, what)
     }
@@ -86,7 +90,7 @@ async function fetchInto(
         response.body.destroy()
         throw tooLong(what, blob.size)
       }
-      await file.write(bytes, 0, bytes.length, received)
+      await Promise.all(files.map(file => file.write(bytes, 0, bytes.length, received)))
       hash.update(bytes)
       received += bytes.length
       onBytes?.(bytes.length)

@@ -3,9 +3,6 @@
 // request; then blobs, then manifests, children before parents, then tags.
 
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { InputError, type PushInputs } from '../../inputs.js'
 import { uploadBlob } from '../../registry/blobs.js'
@@ -15,6 +12,7 @@ import { formatReference } from '../../registry/reference.js'
 import type { Descriptor } from '../../registry/types.js'
 import { formatBytes, formatRate, TransferProgress } from '../../report/progress.js'
 import type { OperationContext, OperationResult } from '../context.js'
+import { withTempDir } from '../temp-dir.js'
 import { artifactManifest } from './artifact-manifest.js'
 import { planFiles, type FilesPlan } from './files-plan.js'
 import { pushImage } from './image-push.js'
@@ -39,18 +37,6 @@ export async function preparePush(
   }
   const plan = await planFiles({ ...inputs, files: inputs.content.files }, env)
   return context => withTempDir(env, dir => pushFiles(inputs, plan, dir, context))
-}
-
-async function withTempDir<T>(
-  env: NodeJS.ProcessEnv,
-  task: (dir: string) => Promise<T>
-): Promise<T> {
-  const dir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), 'acr-action-push-'))
-  try {
-    return await task(dir)
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
 }
 
 async function pushFiles(
