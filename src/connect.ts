@@ -3,7 +3,7 @@
 
 import { AcrTokenSource } from './auth/acr-token.js'
 import { Authorizer } from './auth/authorizer.js'
-import { EntraTokenProvider } from './auth/entra.js'
+import type { EntraTokenProvider } from './auth/entra.js'
 import { GithubIdTokenSource, missingIdTokenPermission } from './auth/github-oidc.js'
 import type { Credentials } from './auth/credentials.js'
 import { Transport } from './http/transport.js'
@@ -58,18 +58,25 @@ function credentialsFor(inputs: Inputs, transport: Transport, runner: Runner): C
         throw missingIdTokenPermission()
       }
       const idTokens = new GithubIdTokenSource(transport, auth.oidcAudience, runner.mask, env)
-      const entra = new EntraTokenProvider({
-        tenantId: auth.tenantId,
-        clientId: auth.clientId,
-        authorityHost: auth.authorityHost,
-        audience: auth.audience,
-        idTokens,
-        transport,
-        mask: runner.mask
-      })
+      // @azure/identity and MSAL take a fifth of a second to load: only a step that
+      // signs in with OIDC pays for them, once its first token is needed.
+      let entra: Promise<EntraTokenProvider> | undefined
+      const provider = (): Promise<EntraTokenProvider> =>
+        (entra ??= import('./auth/entra.js').then(
+          ({ EntraTokenProvider }) =>
+            new EntraTokenProvider({
+              tenantId: auth.tenantId,
+              clientId: auth.clientId,
+              authorityHost: auth.authorityHost,
+              audience: auth.audience,
+              idTokens,
+              transport,
+              mask: runner.mask
+            })
+        ))
       const source = new AcrTokenSource({
         transport,
-        entraToken: () => entra.accessToken(),
+        entraToken: async () => (await provider()).accessToken(),
         tenantId: auth.tenantId,
         mask: runner.mask
       })
