@@ -3690,7 +3690,7 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(8857)
 
 __webpack_unused_export__ = EventSource
 
@@ -17950,7 +17950,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 8857:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31632,7 +31632,7 @@ class AuthError extends Error {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8169);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1238);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31641,7 +31641,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8169:
+/***/ 1238:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36107,6 +36107,48 @@ function readSetManifest(common) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/delete.ts
+// The inputs of delete: a tag, a manifest or a whole repository, and how
+// careful to be about it.
+
+function readDelete(common) {
+    return {
+        operation: 'delete',
+        ...common,
+        target: readTarget(readRepository(common.registry, 'delete'), 'delete'),
+        dryRun: parsers_boolean('dry-run', false),
+        force: parsers_boolean('force', false)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/lock.ts
+// The inputs of lock and unlock: which tags, manifest or repository, and
+// which of its attributes to disable or enable.
+
+const LOCK_ATTRIBUTES = ['write', 'delete', 'read', 'list'];
+function readLock(operation, common) {
+    const repository = readRepository(common.registry, operation);
+    const tags = readTags();
+    let target;
+    if (tags.length > 1) {
+        if (parsers_text('digest') !== undefined) {
+            fail('digest', 'cannot be combined with tag: give tags or a digest, not both');
+        }
+        target = { kind: 'tags', repository, tags };
+    }
+    else {
+        target = readTarget(repository, operation);
+    }
+    const attributes = unique(list('lock-attributes', LINES_OR_COMMAS).map(name => LOCK_ATTRIBUTES.find(attribute => attribute === name.toLowerCase()) ??
+        fail('lock-attributes', `${parsers_quote(name)} is not one of ${LOCK_ATTRIBUTES.join(', ')}`)));
+    return {
+        operation,
+        ...common,
+        target,
+        attributes: attributes.length > 0 ? attributes : ['write', 'delete']
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/pull.ts
 // The inputs of pull: what to fetch, where to write it and in which form.
 
@@ -36130,6 +36172,9 @@ function readPull(common) {
 // The action's inputs: the only module that reads them. Everything is validated here,
 // before any network request, and comes out as one typed value per operation. Inputs
 // that an operation does not use are not read, so they can never fail it.
+
+
+
 
 
 
@@ -36159,7 +36204,6 @@ const CLOUDS = {
         audience: 'https://containerregistry.azure.us/.default'
     }
 };
-const LOCK_ATTRIBUTES = ['write', 'delete', 'read', 'list'];
 function readInputs() {
     const operation = choice('operation', OPERATIONS) ??
         fail('operation', `is required: one of ${OPERATIONS.join(', ')}`);
@@ -36255,25 +36299,6 @@ function authorityUrl(value) {
         fail('authority-host', `${parsers_quote(value)} must be https, as in https://login.microsoftonline.com`);
     }
     return address.baseUrl;
-}
-function readLock(operation, common) {
-    const target = readTarget(readRepository(common.registry, operation), operation);
-    const attributes = unique(list('lock-attributes', LINES_OR_COMMAS).map(name => LOCK_ATTRIBUTES.find(attribute => attribute === name.toLowerCase()) ??
-        fail('lock-attributes', `${parsers_quote(name)} is not one of ${LOCK_ATTRIBUTES.join(', ')}`)));
-    return {
-        operation,
-        ...common,
-        target,
-        attributes: attributes.length > 0 ? attributes : ['write', 'delete']
-    };
-}
-function readDelete(common) {
-    return {
-        operation: 'delete',
-        ...common,
-        target: readTarget(readRepository(common.registry, 'delete'), 'delete'),
-        dryRun: parsers_boolean('dry-run', false)
-    };
 }
 function readInspect(common) {
     const repositoryText = parsers_text('repository');
@@ -36761,14 +36786,14 @@ async function deleteManifest(client, repository, digest) {
     const response = await client.request({
         method: 'DELETE',
         path: manifests_manifestPath(repository, digest),
-        scopes: [repositoryScope(repository, 'delete')]
+        scopes: [scopes_repositoryScope(repository, 'delete')]
     });
     if (response.status === 404) {
         await response.discard();
         return false;
     }
     if (response.status !== 202 && response.status !== 200) {
-        throw await registryError(response, `deleting manifest ${repository}@${digest}`);
+        throw await errors_registryError(response, `deleting manifest ${repository}@${digest}`);
     }
     await response.discard();
     return true;
@@ -36787,10 +36812,560 @@ function tooLarge(what, size) {
     return new RegistryError(413, 'MANIFEST_TOO_LARGE', `${what}: the manifest is ${size} bytes, over the ${maxManifestBytes}-byte limit`);
 }
 
+;// CONCATENATED MODULE: ./src/operations/locks.ts
+// Which ACR lock stands in the way of a change, said so that the user knows
+// the step that lifts it. ACR answers a locked write or delete with a bare 405
+// REGISTRY_DISALLOWED_OPERATION; the lock itself is read from /acr/v1.
+
+
+/** A tag, manifest or repository whose lock refuses the change; nothing was changed. */
+class LockedError extends Error {
+    name = 'LockedError';
+}
+/** "write, delete disabled", or `none`. */
+function lockState(attributes, none = 'none') {
+    const disabled = ['write', 'delete', 'read', 'list'].filter(name => attributes[`${name}Enabled`] === false);
+    return disabled.length === 0 ? none : `${disabled.join(', ')} disabled`;
+}
+/** `writeEnabled: false` stops writes and deletes; `deleteEnabled: false` stops deletes. */
+function blockingAttribute(attributes, change) {
+    if (attributes?.writeEnabled === false)
+        return 'writeEnabled';
+    if (change === 'delete' && attributes?.deleteEnabled === false)
+        return 'deleteEnabled';
+    return undefined;
+}
+/**
+ * The first lock, tag then manifest then repository, that stops `change`, or
+ * undefined. Items that do not exist, or that this identity may not read, say nothing.
+ */
+async function findLock(metadata, repository, change, at) {
+    const reads = [];
+    if (at.tag !== undefined) {
+        const tag = at.tag;
+        reads.push([
+            'tag',
+            tag,
+            async () => (await metadata.getTag(repository, tag)).changeableAttributes
+        ]);
+    }
+    if (at.digest !== undefined) {
+        const digest = at.digest;
+        reads.push([
+            'manifest',
+            digest,
+            async () => (await metadata.getManifest(repository, digest)).changeableAttributes
+        ]);
+    }
+    reads.push([
+        'repository',
+        repository,
+        async () => (await metadata.getRepository(repository)).changeableAttributes
+    ]);
+    for (const [on, name, read] of reads) {
+        const attributes = await read().catch((error) => {
+            if (error instanceof RegistryError || error instanceof errors/* AuthError */.l)
+                return undefined;
+            throw error;
+        });
+        const attribute = blockingAttribute(attributes, change);
+        if (attribute)
+            return { on, name, attribute };
+    }
+    return undefined;
+}
+/** The error for a lock: what is locked, by which attribute, and the step that lifts it. */
+function lockedError(repository, change, lock) {
+    const where = lock.on === 'repository'
+        ? `repository ${repository}`
+        : lock.on === 'tag'
+            ? `tag ${repository}:${lock.name}`
+            : `manifest ${repository}@${lock.name}`;
+    const target = lock.on === 'repository'
+        ? 'no tag or digest'
+        : lock.on === 'tag'
+            ? `tag: ${lock.name}`
+            : `digest: ${lock.name}`;
+    const attribute = lock.attribute === 'writeEnabled' ? 'write' : 'delete';
+    return new LockedError(`cannot ${change}: ${where} is locked (${lock.attribute}: false); lift it with a step with operation: unlock, ${target}, lock-attributes: ${attribute}; nothing was changed`);
+}
+
+;// CONCATENATED MODULE: ./src/operations/pool.ts
+// At most `limit` tasks at once, started in the order given. The first
+// failure stops new starts; the ones under way finish before it is thrown,
+// so nothing is left running behind the caller's back.
+async function inPool(items, limit, task) {
+    if (!(limit >= 1))
+        throw new RangeError(`a pool needs room for at least one task, not ${limit}`);
+    const results = new Array(items.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (failure === undefined && next < items.length) {
+            const index = next++;
+            try {
+                results[index] = await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/operations/lock.ts
+// lock and unlock: ACR's changeable attributes on tags, a manifest (and, for
+// an index, its children, since ACR locks are independent of each other) or a
+// repository. Each item's attributes are read before and after, so the
+// result says exactly what changed; what was already so is said, not failed.
+
+
+
+class NeedsAcrError extends Error {
+    name = 'NeedsAcrError';
+}
+async function lock(inputs, context) {
+    const { client, metadata, log } = context;
+    if (metadata === undefined) {
+        throw new NeedsAcrError(`${inputs.operation} needs Azure Container Registry: ${client.host} is an OCI registry without ACR's metadata API (/acr/v1), which holds the locks; nothing was changed`);
+    }
+    const { target } = inputs;
+    const repository = target.repository;
+    const wanted = attributesFor(inputs.operation, inputs.attributes);
+    const items = await itemsFor(target, metadata);
+    const changes = await inPool(items, inputs.concurrency, item => apply(metadata, repository, item, wanted));
+    for (const change of changes) {
+        log.info(`${describe(change)}: ${change.changed ? `${state(change.before)} → ${state(change.after)}` : `already ${state(change.after)}, unchanged`}`);
+    }
+    const digest = target.kind === 'digest'
+        ? target.digest
+        : target.kind === 'tag'
+            ? (await metadata.getTag(repository, target.tag)).digest
+            : undefined;
+    return {
+        outputs: digest ? { digest } : {},
+        result: {
+            operation: inputs.operation,
+            ...(digest ? { digest, reference: formatReference(client.host, repository, digest) } : {}),
+            repository,
+            attributes: wanted,
+            changed: changes.filter(c => c.changed).length,
+            items: changes
+        },
+        report: {
+            title: `${inputs.operation === 'lock' ? 'Locked' : 'Unlocked'} in ${client.host}/${repository}`,
+            facts: [
+                [
+                    'Attributes',
+                    Object.entries(wanted)
+                        .map(([k, v]) => `${k}: ${v}`)
+                        .join(', ')
+                ],
+                ['Changed', `${changes.filter(c => c.changed).length} of ${changes.length}`]
+            ],
+            tables: [
+                {
+                    caption: 'Items',
+                    header: ['Kind', 'Name', 'Before', 'After', 'Changed'],
+                    rows: changes.map(c => [
+                        c.kind,
+                        c.name,
+                        state(c.before),
+                        state(c.after),
+                        c.changed ? 'yes' : 'no (already so)'
+                    ])
+                }
+            ]
+        }
+    };
+}
+/** lock disables, unlock enables: `{ writeEnabled: false, ... }`. */
+function attributesFor(operation, attributes) {
+    return Object.fromEntries(attributes.map(a => [`${a}Enabled`, operation === 'unlock']));
+}
+async function itemsFor(target, metadata) {
+    switch (target.kind) {
+        case 'repository':
+            return [{ kind: 'repository', name: target.repository }];
+        case 'tag':
+            return [{ kind: 'tag', name: target.tag }];
+        case 'tags':
+            return target.tags.map(name => ({ kind: 'tag', name }));
+        case 'digest': {
+            const manifest = await metadata.getManifest(target.repository, target.digest);
+            const children = (manifest.references ?? []).map(r => ({
+                kind: 'manifest',
+                name: r.digest,
+                parent: target.digest
+            }));
+            return [{ kind: 'manifest', name: target.digest }, ...children];
+        }
+    }
+}
+async function apply(metadata, repository, item, wanted) {
+    const before = await read(metadata, repository, item);
+    const needed = Object.entries(wanted).some(([key, value]) => before[key] !== value);
+    const after = needed ? await write(metadata, repository, item, wanted) : before;
+    return { ...item, before, after, changed: needed };
+}
+async function read(metadata, repository, item) {
+    switch (item.kind) {
+        case 'repository':
+            return attributesOnly((await metadata.getRepository(repository)).changeableAttributes);
+        case 'tag':
+            return attributesOnly((await metadata.getTag(repository, item.name)).changeableAttributes);
+        case 'manifest':
+            return attributesOnly((await metadata.getManifest(repository, item.name)).changeableAttributes);
+    }
+}
+async function write(metadata, repository, item, wanted) {
+    switch (item.kind) {
+        case 'repository':
+            return attributesOnly((await metadata.updateRepository(repository, wanted)).changeableAttributes);
+        case 'tag':
+            return attributesOnly((await metadata.updateTag(repository, item.name, wanted)).changeableAttributes);
+        case 'manifest':
+            return attributesOnly((await metadata.updateManifest(repository, item.name, wanted)).changeableAttributes);
+    }
+}
+// ACR may add fields (quarantine state) beside the four attributes.
+function attributesOnly(attributes) {
+    const { deleteEnabled, writeEnabled, readEnabled, listEnabled } = attributes ?? {};
+    return { deleteEnabled, writeEnabled, readEnabled, listEnabled };
+}
+function describe(change) {
+    return change.parent
+        ? `manifest ${change.name} (child of ${change.parent})`
+        : `${change.kind} ${change.name}`;
+}
+function state(attributes) {
+    return lockState(attributes, 'nothing disabled');
+}
+
+;// CONCATENATED MODULE: ./src/registry/tags.ts
+
+
+async function listTags(client, repository, pageSize = 1000) {
+    const tags = [];
+    for await (const page of pages(client, {
+        path: `/v2/${repository}/tags/list?n=${pageSize}`,
+        scopes: [scopes_repositoryScope(repository, 'pull')],
+        what: `listing the tags of ${repository}`
+    })) {
+        tags.push(...(page.tags ?? []));
+    }
+    return tags;
+}
+/** Repository names through /v2/_catalog, which not every registry serves to every identity. */
+async function listRepositories(client, pageSize = 1000) {
+    const names = [];
+    for await (const page of pages(client, {
+        path: `/v2/_catalog?n=${pageSize}`,
+        scopes: [catalogScope],
+        what: 'listing the repositories (catalog)'
+    })) {
+        names.push(...(page.repositories ?? []));
+    }
+    return names;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/types.ts
 // The OCI image spec's JSON shapes, as far as the action reads them.
 function isIndex(manifest) {
     return Array.isArray(manifest.manifests);
+}
+
+;// CONCATENATED MODULE: ./src/operations/repository-images.ts
+// What a repository holds, as images: every manifest with its tags, the
+// children each index lists, and so which manifests are top-level images.
+// On ACR the metadata API lists every manifest, tagged or not; elsewhere only
+// what tags point at can be found. An index that cannot be read fails the
+// whole read: guessing its children could delete what it needs.
+
+
+
+
+
+async function imagesOf(client, metadata, repository, concurrency = 8) {
+    const manifests = new Map();
+    if (metadata) {
+        for await (const m of metadata.manifests(repository)) {
+            manifests.set(m.digest, {
+                digest: m.digest,
+                mediaType: m.mediaType ?? '',
+                tags: m.tags ?? [],
+                lastUpdateTime: m.lastUpdateTime,
+                children: []
+            });
+        }
+    }
+    else {
+        const tags = await listTags(client, repository);
+        const found = await inPool(tags, concurrency, tag => headManifest(client, repository, tag));
+        tags.forEach((tag, i) => {
+            const d = found[i];
+            if (!d)
+                return;
+            const known = manifests.get(d.digest);
+            if (known)
+                known.tags.push(tag);
+            else
+                manifests.set(d.digest, {
+                    digest: d.digest,
+                    mediaType: d.mediaType,
+                    tags: [tag],
+                    children: []
+                });
+        });
+    }
+    const indexes = [...manifests.values()].filter(m => isIndexMediaType(m.mediaType) || m.mediaType === '');
+    await inPool(indexes, concurrency, async (entry) => {
+        const { manifest } = await getManifest(client, repository, entry.digest);
+        if (isIndex(manifest))
+            entry.children = manifest.manifests.map(c => c.digest);
+    });
+    const children = new Set([...manifests.values()].flatMap(m => m.children));
+    return {
+        manifests,
+        children,
+        topLevel: [...manifests.keys()].filter(d => !children.has(d))
+    };
+}
+/** The tagged indexes that list `digest`, directly or through a nested index. */
+function referringIndexes(images, digest) {
+    const found = [];
+    for (const index of images.manifests.values()) {
+        if (index.tags.length === 0 || index.children.length === 0)
+            continue;
+        if (descendants(images, index.digest).has(digest))
+            found.push({ digest: index.digest, tags: index.tags });
+    }
+    return found;
+}
+function descendants(images, root) {
+    const seen = new Set();
+    const walk = (digest) => {
+        for (const child of images.manifests.get(digest)?.children ?? []) {
+            if (seen.has(child))
+                continue;
+            seen.add(child);
+            walk(child);
+        }
+    };
+    walk(root);
+    return seen;
+}
+
+;// CONCATENATED MODULE: ./src/operations/delete.ts
+// delete: a tag (untag; the manifest and its other tags stay), a manifest by
+// digest (with all its tags), or a whole repository. Planned read-only first:
+// what would go, what is already gone, which lock or which tagged index
+// stands in the way. A dry run stops at the plan; otherwise the plan is
+// carried out and nothing else is touched.
+
+
+
+
+
+
+
+class ReferencedError extends Error {
+    name = 'ReferencedError';
+}
+async function planDelete(inputs, { client, metadata }) {
+    const { target } = inputs;
+    const repository = target.repository;
+    const base = { repository, referencedBy: [], imagesDeleted: 0, imagesKept: 0 };
+    switch (target.kind) {
+        case 'tag': {
+            const found = await headManifest(client, repository, target.tag);
+            const lock = found && metadata
+                ? await findLock(metadata, repository, 'delete', { tag: target.tag })
+                : undefined;
+            return {
+                ...base,
+                kind: 'tag',
+                name: target.tag,
+                gone: found === undefined,
+                ...(found ? { digest: found.digest, imagesKept: 1 } : {}),
+                ...(lock ? { lock } : {})
+            };
+        }
+        case 'digest': {
+            const found = await headManifest(client, repository, target.digest);
+            if (found === undefined)
+                return { ...base, kind: 'manifest', name: target.digest, gone: true, digest: target.digest };
+            const images = await imagesOf(client, metadata, repository);
+            const referencedBy = referringIndexes(images, target.digest);
+            const lock = metadata
+                ? await findLock(metadata, repository, 'delete', { digest: target.digest })
+                : undefined;
+            const topLevel = !images.children.has(target.digest);
+            return {
+                ...base,
+                kind: 'manifest',
+                name: target.digest,
+                gone: false,
+                digest: target.digest,
+                referencedBy,
+                imagesDeleted: topLevel ? 1 : 0,
+                ...(lock ? { lock } : {})
+            };
+        }
+        case 'repository': {
+            if (metadata === undefined) {
+                throw new NeedsAcrError(`deleting a whole repository needs Azure Container Registry: the OCI API of ${client.host} has no repository delete; delete its manifests by digest instead. Nothing was changed`);
+            }
+            const images = await imagesOf(client, metadata, repository).catch((error) => {
+                if (error instanceof RegistryError && error.notFound)
+                    return undefined;
+                throw error;
+            });
+            if (images === undefined)
+                return { ...base, kind: 'repository', name: repository, gone: true };
+            const lock = await findLock(metadata, repository, 'delete', {});
+            return {
+                ...base,
+                kind: 'repository',
+                name: repository,
+                gone: false,
+                imagesDeleted: images.topLevel.length,
+                ...(lock ? { lock } : {})
+            };
+        }
+    }
+}
+async function deleteTarget(inputs, context) {
+    const { client, metadata, log } = context;
+    const plan = await planDelete(inputs, context);
+    const what = delete_describe(plan);
+    if (plan.referencedBy.length > 0 && !inputs.force) {
+        const index = plan.referencedBy[0];
+        throw new ReferencedError(`cannot delete ${what}: the tagged index ${plan.repository}@${index.digest} (${index.tags.join(', ')}) refers to it, and deleting it would break that index; delete the index first, or set force: true. Nothing was changed`);
+    }
+    if (plan.lock && !plan.gone)
+        throw lockedError(plan.repository, `delete ${what}`, plan.lock);
+    let deleted = false;
+    if (plan.gone) {
+        log.info(`${what} is already gone: nothing to delete`);
+    }
+    else if (inputs.dryRun) {
+        log.info(`dry run: would delete ${what}${plan.referencedBy.length ? ' (force: a tagged index refers to it)' : ''}`);
+    }
+    else {
+        deleted = await carryOut(client, metadata, plan).catch(async (error) => {
+            if (error instanceof RegistryError && error.disallowed && metadata) {
+                const lock = await findLock(metadata, plan.repository, 'delete', lockPlace(plan));
+                if (lock)
+                    throw lockedError(plan.repository, `delete ${what}`, lock);
+            }
+            throw error;
+        });
+        log.info(deleted ? `deleted ${what}` : `${what} was already gone`);
+    }
+    const done = deleted || plan.gone;
+    const deletedCount = inputs.dryRun || !deleted ? 0 : plan.imagesDeleted;
+    return {
+        outputs: {
+            'deleted-count': String(deletedCount),
+            'kept-count': String(plan.imagesKept),
+            'failed-count': '0',
+            ...(plan.digest ? { digest: plan.digest } : {})
+        },
+        result: {
+            operation: 'delete',
+            ...(plan.digest ? { digest: plan.digest } : {}),
+            kind: plan.kind,
+            repository: plan.repository,
+            name: plan.name,
+            dryRun: inputs.dryRun,
+            status: inputs.dryRun && !plan.gone
+                ? 'would delete'
+                : plan.gone
+                    ? 'already gone'
+                    : done
+                        ? 'deleted'
+                        : 'kept',
+            wouldDelete: inputs.dryRun && !plan.gone ? [what] : [],
+            referencedBy: plan.referencedBy
+        },
+        report: {
+            title: `${inputs.dryRun ? 'Dry run: delete' : 'Delete'} ${client.host}/${plan.repository}`,
+            facts: [
+                ['Target', what],
+                [
+                    'Outcome',
+                    inputs.dryRun
+                        ? plan.gone
+                            ? 'already gone'
+                            : 'would be deleted'
+                        : plan.gone
+                            ? 'already gone'
+                            : 'deleted'
+                ],
+                ['Images deleted', String(deletedCount)],
+                ['Images kept', String(plan.imagesKept)]
+            ],
+            tables: plan.referencedBy.length > 0
+                ? [
+                    {
+                        caption: 'Tagged indexes that refer to it (deleted with force: true)',
+                        header: ['Index', 'Tags'],
+                        rows: plan.referencedBy.map(r => [r.digest, r.tags.join(', ')])
+                    }
+                ]
+                : []
+        }
+    };
+}
+async function carryOut(client, metadata, plan) {
+    switch (plan.kind) {
+        case 'tag':
+            return metadata
+                ? metadata.deleteTag(plan.repository, plan.name)
+                : deleteTagByOciApi(client, plan);
+        case 'manifest':
+            return deleteManifest(client, plan.repository, plan.name);
+        case 'repository':
+            return (await metadata.deleteRepository(plan.repository)) !== undefined;
+    }
+}
+// The distribution spec lets a registry delete a tag through the manifests
+// endpoint; many (the CNCF registry among them) refuse, which is said plainly.
+async function deleteTagByOciApi(client, plan) {
+    const response = await client.request({
+        method: 'DELETE',
+        path: `/v2/${plan.repository}/manifests/${plan.name}`,
+        scopes: [scopes_repositoryScope(plan.repository, 'delete')]
+    });
+    if (response.status === 404) {
+        await response.discard();
+        return false;
+    }
+    if (response.status === 202 || response.status === 200) {
+        await response.discard();
+        return true;
+    }
+    const error = await errors_registryError(response, `deleting tag ${plan.repository}:${plan.name}`);
+    throw new RegistryError(error.status, error.code, `${error.message}. ${client.host} does not delete a tag alone through the OCI API; delete the manifest by digest (with all its tags) instead`, error.errors);
+}
+function lockPlace(plan) {
+    if (plan.kind === 'tag')
+        return { tag: plan.name, ...(plan.digest ? { digest: plan.digest } : {}) };
+    if (plan.kind === 'manifest')
+        return { digest: plan.name };
+    return {};
+}
+function delete_describe(plan) {
+    if (plan.kind === 'tag')
+        return `tag ${plan.repository}:${plan.name}`;
+    if (plan.kind === 'manifest')
+        return `manifest ${plan.repository}@${plan.name}`;
+    return `repository ${plan.repository}`;
 }
 
 ;// CONCATENATED MODULE: ./src/registry/referrers.ts
@@ -36831,37 +37406,11 @@ async function referrersFromTagSchema(client, repository, digest) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/registry/tags.ts
-
-
-async function listTags(client, repository, pageSize = 1000) {
-    const tags = [];
-    for await (const page of pages(client, {
-        path: `/v2/${repository}/tags/list?n=${pageSize}`,
-        scopes: [scopes_repositoryScope(repository, 'pull')],
-        what: `listing the tags of ${repository}`
-    })) {
-        tags.push(...(page.tags ?? []));
-    }
-    return tags;
-}
-/** Repository names through /v2/_catalog, which not every registry serves to every identity. */
-async function listRepositories(client, pageSize = 1000) {
-    const names = [];
-    for await (const page of pages(client, {
-        path: `/v2/_catalog?n=${pageSize}`,
-        scopes: [catalogScope],
-        what: 'listing the repositories (catalog)'
-    })) {
-        names.push(...(page.repositories ?? []));
-    }
-    return names;
-}
-
 ;// CONCATENATED MODULE: ./src/operations/inspect.ts
 // inspect: what a tag or digest points at (media type, size, layers,
 // annotations, platforms, referrers), a repository's tags, or the catalog.
 // Read only.
+
 
 
 
@@ -37046,11 +37595,6 @@ async function inspectManifest(repository, reference, platform, { client, metada
             ]
         }
     };
-}
-/** "none", or what is disabled: "write, delete disabled". */
-function lockState(attributes) {
-    const disabled = ['write', 'delete', 'read', 'list'].filter(name => attributes[`${name}Enabled`] === false);
-    return disabled.length === 0 ? 'none' : `${disabled.join(', ')} disabled`;
 }
 // A detail the registry may refuse (an identity without metadata_read, say)
 // is left out with a warning; the rest of the inspection still stands.
@@ -39207,7 +39751,7 @@ async function findFiles(base, lines) {
             throw new FilesError(`${JSON.stringify(line)} leads outside path: give paths relative to it, without ..`);
         }
         if (!isGlob(pattern)) {
-            const entry = await describe(base, pattern.replace(/\/+$/, ''));
+            const entry = await file_glob_describe(base, pattern.replace(/\/+$/, ''));
             if (entry === undefined) {
                 throw new FilesError(`${JSON.stringify(line)} does not exist under ${base}`);
             }
@@ -39221,14 +39765,14 @@ async function findFiles(base, lines) {
             throw new FilesError(`${JSON.stringify(line)} matches no file under ${base}`);
         }
         for (const title of matches) {
-            const entry = await describe(base, title);
+            const entry = await file_glob_describe(base, title);
             if (entry !== undefined && entry.kind === 'file')
                 found.set(title, entry);
         }
     }
     return [...found.values()];
 }
-async function describe(base, title) {
+async function file_glob_describe(base, title) {
     const path = (0,external_node_path_.join)(base, ...title.split('/'));
     const rel = (0,external_node_path_.relative)(base, path);
     if (rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel))
@@ -39359,33 +39903,6 @@ function workflowAnnotations(env) {
     if (env.GITHUB_SHA)
         annotations['org.opencontainers.image.revision'] = env.GITHUB_SHA;
     return annotations;
-}
-
-;// CONCATENATED MODULE: ./src/operations/pool.ts
-// At most `limit` tasks at once, started in the order given. The first
-// failure stops new starts; the ones under way finish before it is thrown,
-// so nothing is left running behind the caller's back.
-async function inPool(items, limit, task) {
-    if (!(limit >= 1))
-        throw new RangeError(`a pool needs room for at least one task, not ${limit}`);
-    const results = new Array(items.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (failure === undefined && next < items.length) {
-            const index = next++;
-            try {
-                results[index] = await task(items[index], index);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    if (failure !== undefined)
-        throw failure.error;
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./src/operations/pull/fetch-blobs.ts
@@ -40568,7 +41085,7 @@ function asImageSourceError(error, path) {
 ;// CONCATENATED MODULE: ./src/operations/push/publish.ts
 // Puts a manifest in place under each tag (or by digest alone), and keeps the
 // referrers of its subject findable on registries without the referrers API.
-// On ACR, tag locks are read first so that a locked tag fails the step before
+// On ACR, locks are read first so that a locked tag fails the step before
 // any blob is sent, rather than after.
 
 
@@ -40576,51 +41093,22 @@ function asImageSourceError(error, path) {
 
 
 
-/** A tag or repository that ACR will not let this push change. */
-class LockedError extends Error {
-    name = 'LockedError';
-}
 /** Fails with LockedError when ACR says a tag or the repository is write-locked. */
-async function checkWritable(metadata, repository, tags, log) {
+async function checkWritable(metadata, repository, tags) {
     if (metadata === undefined)
         return;
-    try {
-        const repo = await metadata.getRepository(repository);
-        if (repo.changeableAttributes?.writeEnabled === false) {
-            throw new LockedError(`${repository} is locked (writeEnabled: false on the repository): lift it with operation: unlock and no tag, then push again`);
-        }
+    for (const tag of tags.length > 0 ? tags : [undefined]) {
+        const lock = await findLock(metadata, repository, 'write', tag === undefined ? {} : { tag });
+        if (lock)
+            throw lockedError(repository, `push ${repository}${tag ? `:${tag}` : ''}`, lock);
     }
-    catch (error) {
-        if (!tolerable(error, log, repository))
-            throw error;
-    }
-    for (const tag of tags) {
-        try {
-            const properties = await metadata.getTag(repository, tag);
-            if (properties.changeableAttributes?.writeEnabled === false)
-                throw lockedTag(repository, tag);
-        }
-        catch (error) {
-            if (!tolerable(error, log, `${repository}:${tag}`))
-                throw error;
-        }
-    }
-}
-// A tag or repository that does not exist yet cannot be locked; an identity
-// without metadata_read cannot look, and the PUT's answer still tells.
-function tolerable(error, log, what) {
-    if (error instanceof LockedError)
-        return false;
-    if (error instanceof RegistryError && error.notFound)
-        return true;
-    if (error instanceof RegistryError || error instanceof errors/* AuthError */.l) {
-        log.debug(`locks of ${what} not read: ${error.message}`);
-        return true;
-    }
-    return false;
 }
 function lockedTag(repository, tag) {
-    return new LockedError(`tag ${repository}:${tag} is locked (writeEnabled: false): lift it with operation: unlock and tag: ${tag}, then push again`);
+    return lockedError(repository, `push ${repository}:${tag}`, {
+        on: 'tag',
+        name: tag,
+        attribute: 'writeEnabled'
+    });
 }
 async function publishManifest(client, repository, manifest, tags) {
     let digest;
@@ -40704,7 +41192,7 @@ function splitLayoutPath(value) {
 }
 async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
     const { repository, tags } = inputs;
-    await checkWritable(metadata, repository, tags, log);
+    await checkWritable(metadata, repository, tags);
     const { path, ref } = splitLayoutPath(value);
     const source = await readImageSource(path, { tempDir, ...(ref ? { ref } : {}) });
     log.info(`${path} (${source.kind}): ${source.manifests.length} manifests, ${source.blobs.length} blobs, root ${source.root.digest}`);
@@ -41005,7 +41493,7 @@ async function preparePush(inputs, env) {
 }
 async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
     const { repository, tags } = inputs;
-    await checkWritable(metadata, repository, tags, log);
+    await checkWritable(metadata, repository, tags);
     const subject = inputs.subject ? await subjectOf(client, repository, inputs.subject) : undefined;
     const total = plan.layers.reduce((sum, l) => sum + (l.kind === 'file' ? l.size : 0), 0);
     const progress = new TransferProgress({ label: `push ${repository}`, total, log });
@@ -41167,7 +41655,7 @@ async function readManifestFile(path) {
 }
 async function setManifest(inputs, file, { client, metadata, log }) {
     const { repository, tags } = inputs;
-    await checkWritable(metadata, repository, tags, log);
+    await checkWritable(metadata, repository, tags);
     await requireReferences(client, repository, file.manifest, inputs.concurrency);
     const published = await publishManifest(client, repository, {
         bytes: file.bytes,
@@ -41231,10 +41719,12 @@ async function requireReferences(client, repository, manifest, concurrency) {
 
 
 
+
+
 class UnsupportedOperationError extends Error {
     name = 'UnsupportedOperationError';
 }
-const available = ['push', 'set-manifest', 'pull', 'inspect'];
+const available = ['push', 'set-manifest', 'pull', 'lock', 'unlock', 'delete', 'inspect'];
 /** The operation bound to its inputs, with what it reads from the disk already read. */
 async function prepareOperation(inputs, env = process.env) {
     switch (inputs.operation) {
@@ -41242,6 +41732,11 @@ async function prepareOperation(inputs, env = process.env) {
             return context => inspect(inputs, context);
         case 'push':
             return preparePush(inputs, env);
+        case 'lock':
+        case 'unlock':
+            return context => lock(inputs, context);
+        case 'delete':
+            return context => deleteTarget(inputs, context);
         case 'pull':
             return preparePull(inputs, env);
         case 'set-manifest': {

@@ -21,11 +21,9 @@ import {
   parse,
   quote,
   readPlatform,
-  readRepository,
   readTarget,
   secret,
   text,
-  unique,
   wholeNumber
 } from './inputs/parsers.js'
 import {
@@ -34,9 +32,13 @@ import {
   type PushInputs,
   type SetManifestInputs
 } from './inputs/push.js'
+import { readDelete, type DeleteInputs } from './inputs/delete.js'
+import { readLock, type LockInputs } from './inputs/lock.js'
 import { readPull, type PullInputs } from './inputs/pull.js'
 
 export { InputError } from './inputs/parsers.js'
+export type { DeleteInputs } from './inputs/delete.js'
+export { LOCK_ATTRIBUTES, type LockAttribute, type LockInputs } from './inputs/lock.js'
 export type { PullInputs } from './inputs/pull.js'
 export type { PushInputs, SetManifestInputs } from './inputs/push.js'
 
@@ -106,22 +108,6 @@ export type ManifestTarget =
 export type Target = ManifestTarget | { kind: 'repository'; repository: string }
 /** inspect without a repository lists the catalog. */
 export type InspectTarget = Target | { kind: 'catalog' }
-
-export const LOCK_ATTRIBUTES = ['write', 'delete', 'read', 'list'] as const
-export type LockAttribute = (typeof LOCK_ATTRIBUTES)[number]
-
-export interface LockInputs extends CommonInputs {
-  operation: 'lock' | 'unlock'
-  target: Target
-  /** What to disable (lock) or enable (unlock); at least one, no repeats. */
-  attributes: LockAttribute[]
-}
-
-export interface DeleteInputs extends CommonInputs {
-  operation: 'delete'
-  target: Target
-  dryRun: boolean
-}
 
 export interface InspectInputs extends CommonInputs {
   operation: 'inspect'
@@ -291,32 +277,6 @@ function authorityUrl(value: string): string {
     fail('authority-host', `${quote(value)} must be https, as in https://login.microsoftonline.com`)
   }
   return address.baseUrl
-}
-
-function readLock(operation: 'lock' | 'unlock', common: CommonInputs): LockInputs {
-  const target = readTarget(readRepository(common.registry, operation), operation)
-  const attributes = unique(
-    list('lock-attributes', LINES_OR_COMMAS).map(
-      name =>
-        LOCK_ATTRIBUTES.find(attribute => attribute === name.toLowerCase()) ??
-        fail('lock-attributes', `${quote(name)} is not one of ${LOCK_ATTRIBUTES.join(', ')}`)
-    )
-  )
-  return {
-    operation,
-    ...common,
-    target,
-    attributes: attributes.length > 0 ? attributes : ['write', 'delete']
-  }
-}
-
-function readDelete(common: CommonInputs): DeleteInputs {
-  return {
-    operation: 'delete',
-    ...common,
-    target: readTarget(readRepository(common.registry, 'delete'), 'delete'),
-    dryRun: boolean('dry-run', false)
-  }
 }
 
 function readInspect(common: CommonInputs): InspectInputs {

@@ -207,6 +207,20 @@ describe('readInputs per operation', () => {
     })
   })
 
+  it('lock: several tags at once', () => {
+    expect(
+      read({ operation: 'lock', registry, repository: 'app', tag: 'v1\nv2, v1' })
+    ).toMatchObject({
+      target: { kind: 'tags', repository: 'app', tags: ['v1', 'v2'] }
+    })
+  })
+
+  it('delete: force, any case', () => {
+    expect(
+      read({ operation: 'delete', registry, repository: 'app', digest: sha256, force: 'TRUE' })
+    ).toMatchObject({ force: true })
+  })
+
   it('lock: a tag', () => {
     expect(read({ operation: 'lock', registry, repository: 'app', tag: ' v1 ,' })).toMatchObject({
       target: { kind: 'tag', repository: 'app', tag: 'v1' }
@@ -222,7 +236,8 @@ describe('readInputs per operation', () => {
       operation: 'delete',
       ...common,
       target,
-      dryRun: false
+      dryRun: false,
+      force: false
     })
   })
 

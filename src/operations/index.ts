@@ -4,7 +4,9 @@
 
 import type { Inputs } from '../inputs.js'
 import type { OperationContext, OperationResult } from './context.js'
+import { deleteTarget } from './delete.js'
 import { inspect } from './inspect.js'
+import { lock } from './lock.js'
 import { preparePull } from './pull/pull.js'
 import { preparePush } from './push/push.js'
 import { readManifestFile, setManifest } from './set-manifest.js'
@@ -15,7 +17,7 @@ export class UnsupportedOperationError extends Error {
 
 export type Operation = (context: OperationContext) => Promise<OperationResult>
 
-const available = ['push', 'set-manifest', 'pull', 'inspect']
+const available = ['push', 'set-manifest', 'pull', 'lock', 'unlock', 'delete', 'inspect']
 
 /** The operation bound to its inputs, with what it reads from the disk already read. */
 export async function prepareOperation(
@@ -27,6 +29,11 @@ export async function prepareOperation(
       return context => inspect(inputs, context)
     case 'push':
       return preparePush(inputs, env)
+    case 'lock':
+    case 'unlock':
+      return context => lock(inputs, context)
+    case 'delete':
+      return context => deleteTarget(inputs, context)
     case 'pull':
       return preparePull(inputs, env)
     case 'set-manifest': {

@@ -9,8 +9,8 @@ import { isIndex, type Descriptor, type Platform } from '../registry/types.js'
 import { formatReference } from '../registry/reference.js'
 import type { InspectInputs } from '../inputs.js'
 import type { Logger, OperationContext, OperationResult } from './context.js'
-import type { ChangeableAttributes } from '../registry/acr-metadata.js'
 import { isDigest } from '../content/digest.js'
+import { lockState } from './locks.js'
 
 export type InspectRequest = Pick<InspectInputs, 'target' | 'platform'>
 
@@ -217,14 +217,6 @@ async function inspectManifest(
       ]
     }
   }
-}
-
-/** "none", or what is disabled: "write, delete disabled". */
-function lockState(attributes: ChangeableAttributes): string {
-  const disabled = (['write', 'delete', 'read', 'list'] as const).filter(
-    name => attributes[`${name}Enabled`] === false
-  )
-  return disabled.length === 0 ? 'none' : `${disabled.join(', ')} disabled`
 }
 
 // A detail the registry may refuse (an identity without metadata_read, say)

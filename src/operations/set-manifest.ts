@@ -60,7 +60,7 @@ export async function setManifest(
   { client, metadata, log }: OperationContext
 ): Promise<OperationResult> {
   const { repository, tags } = inputs
-  await checkWritable(metadata, repository, tags, log)
+  await checkWritable(metadata, repository, tags)
   await requireReferences(client, repository, file.manifest, inputs.concurrency)
   const published = await publishManifest(
     client,

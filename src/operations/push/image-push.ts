@@ -33,7 +33,7 @@ export async function pushImage(
   { client, metadata, log }: OperationContext
 ): Promise<OperationResult> {
   const { repository, tags } = inputs
-  await checkWritable(metadata, repository, tags, log)
+  await checkWritable(metadata, repository, tags)
   const { path, ref } = splitLayoutPath(value)
   const source = await readImageSource(path, { tempDir, ...(ref ? { ref } : {}) })
   log.info(

@@ -1,9 +1,8 @@
 // Puts a manifest in place under each tag (or by digest alone), and keeps the
 // referrers of its subject findable on registries without the referrers API.
-// On ACR, tag locks are read first so that a locked tag fails the step before
+// On ACR, locks are read first so that a locked tag fails the step before
 // any blob is sent, rather than after.
 
-import { AuthError } from '../../auth/errors.js'
 import { sha256Digest } from '../../content/digest.js'
 import type { AcrMetadataClient } from '../../registry/acr-metadata.js'
 import type { RegistryClient } from '../../registry/client.js'
@@ -11,12 +10,7 @@ import { RegistryError } from '../../registry/errors.js'
 import { getManifest, writeManifest } from '../../registry/manifests.js'
 import { mediaTypes } from '../../registry/media-types.js'
 import { isIndex, type Descriptor, type ImageIndex } from '../../registry/types.js'
-import type { Logger } from '../context.js'
-
-/** A tag or repository that ACR will not let this push change. */
-export class LockedError extends Error {
-  override readonly name = 'LockedError'
-}
+import { findLock, lockedError, type LockedError } from '../locks.js'
 
 export interface Publication {
   digest: string
@@ -38,46 +32,21 @@ export interface ManifestToPublish {
 export async function checkWritable(
   metadata: AcrMetadataClient | undefined,
   repository: string,
-  tags: string[],
-  log: Logger
+  tags: string[]
 ): Promise<void> {
   if (metadata === undefined) return
-  try {
-    const repo = await metadata.getRepository(repository)
-    if (repo.changeableAttributes?.writeEnabled === false) {
-      throw new LockedError(
-        `${repository} is locked (writeEnabled: false on the repository): lift it with operation: unlock and no tag, then push again`
-      )
-    }
-  } catch (error) {
-    if (!tolerable(error, log, repository)) throw error
+  for (const tag of tags.length > 0 ? tags : [undefined]) {
+    const lock = await findLock(metadata, repository, 'write', tag === undefined ? {} : { tag })
+    if (lock) throw lockedError(repository, `push ${repository}${tag ? `:${tag}` : ''}`, lock)
   }
-  for (const tag of tags) {
-    try {
-      const properties = await metadata.getTag(repository, tag)
-      if (properties.changeableAttributes?.writeEnabled === false) throw lockedTag(repository, tag)
-    } catch (error) {
-      if (!tolerable(error, log, `${repository}:${tag}`)) throw error
-    }
-  }
-}
-
-// A tag or repository that does not exist yet cannot be locked; an identity
-// without metadata_read cannot look, and the PUT's answer still tells.
-function tolerable(error: unknown, log: Logger, what: string): boolean {
-  if (error instanceof LockedError) return false
-  if (error instanceof RegistryError && error.notFound) return true
-  if (error instanceof RegistryError || error instanceof AuthError) {
-    log.debug(`locks of ${what} not read: ${error.message}`)
-    return true
-  }
-  return false
 }
 
 function lockedTag(repository: string, tag: string): LockedError {
-  return new LockedError(
-    `tag ${repository}:${tag} is locked (writeEnabled: false): lift it with operation: unlock and tag: ${tag}, then push again`
-  )
+  return lockedError(repository, `push ${repository}:${tag}`, {
+    on: 'tag',
+    name: tag,
+    attribute: 'writeEnabled'
+  })
 }
 
 export async function publishManifest(

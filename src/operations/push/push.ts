@@ -46,7 +46,7 @@ async function pushFiles(
   { client, metadata, log }: OperationContext
 ): Promise<OperationResult> {
   const { repository, tags } = inputs
-  await checkWritable(metadata, repository, tags, log)
+  await checkWritable(metadata, repository, tags)
   const subject = inputs.subject ? await subjectOf(client, repository, inputs.subject) : undefined
   const total = plan.layers.reduce((sum, l) => sum + (l.kind === 'file' ? l.size : 0), 0)
   const progress = new TransferProgress({ label: `push ${repository}`, total, log })
