@@ -3690,7 +3690,7 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(8857)
+const { EventSource } = __nccwpck_require__(1238)
 
 __webpack_unused_export__ = EventSource
 
@@ -17950,7 +17950,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8857:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31632,7 +31632,7 @@ class AuthError extends Error {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1238);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5686);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31641,7 +31641,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1238:
+/***/ 5686:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35077,6 +35077,56 @@ function missingIdTokenPermission() {
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/http/adaptive-limit.ts
+// How many requests one origin gets at once: `max` to start with, halved on
+// each 429 and grown back by one after a full round of answers that were not,
+// so a registry's quota is used fully but not overrun for long. Waiters are
+// served in the order they came.
+class AdaptiveLimit {
+    max;
+    onChange;
+    active = 0;
+    current;
+    calm = 0;
+    waiting = [];
+    constructor(max, onChange) {
+        this.max = max;
+        this.onChange = onChange;
+        this.current = max;
+    }
+    get limit() {
+        return this.current;
+    }
+    async acquire() {
+        if (this.active < this.current && this.waiting.length === 0) {
+            this.active++;
+            return;
+        }
+        await new Promise(resolve => this.waiting.push(resolve));
+    }
+    release(answer) {
+        this.active--;
+        if (answer === 'throttled') {
+            this.calm = 0;
+            this.set(Math.max(1, Math.floor(this.current / 2)));
+        }
+        else if (answer === 'ok' && ++this.calm >= this.current) {
+            this.calm = 0;
+            this.set(Math.min(this.max, this.current + 1));
+        }
+        while (this.active < this.current && this.waiting.length > 0) {
+            this.active++;
+            this.waiting.shift()?.();
+        }
+    }
+    set(limit) {
+        if (limit === this.current)
+            return;
+        this.current = limit;
+        this.onChange?.(limit);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/http/retry.ts
 // When and how long to wait before sending a request again. Pure: the
 // transport owns the loop, this owns the policy, so both can be tested alone.
@@ -35264,6 +35314,7 @@ function matches(entry, hostname, port) {
 
 
 
+
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const defaultMaxRedirects = 5;
 class HttpResponse {
@@ -35312,6 +35363,7 @@ class Transport {
     options;
     direct;
     proxies = new Map();
+    limits = new Map();
     policy;
     proxyEnv;
     sleep;
@@ -35433,7 +35485,32 @@ class Transport {
         this.options.onRetry?.(event);
         await this.sleep(event.delayMs, signal);
     }
-    async sendOnce({ url, method, headers, body, signal }) {
+    async sendOnce(hop) {
+        // Uploads are bounded by the caller's own pool; holding a slot for a whole
+        // upload would starve the small requests (a HEAD that could cancel it).
+        if (typeof hop.body === 'function')
+            return this.dispatch(hop);
+        const limit = this.limitFor(hop.url.origin);
+        await limit.acquire();
+        let answer = 'failed';
+        try {
+            const response = await this.dispatch(hop);
+            answer = response.status === 429 ? 'throttled' : 'ok';
+            return response;
+        }
+        finally {
+            limit.release(answer);
+        }
+    }
+    limitFor(origin) {
+        let limit = this.limits.get(origin);
+        if (limit === undefined) {
+            limit = new AdaptiveLimit(this.options.connectionsPerOrigin ?? 16, value => this.options.onLimit?.(origin, value));
+            this.limits.set(origin, limit);
+        }
+        return limit;
+    }
+    async dispatch({ url, method, headers, body, signal }) {
         const payload = typeof body === 'function' ? body() : body;
         try {
             const data = await this.dispatcherFor(url).request({
@@ -35644,7 +35721,8 @@ function connect(inputs, runner) {
         connectionsPerOrigin: inputs.concurrency,
         onRetry: event => 
         // The path only: a storage URL's query holds a SAS signature.
-        runner.log.info(`retrying ${event.method} ${event.url.host}${event.url.pathname} in ${event.delayMs} ms (${event.status ?? event.code ?? 'error'})`)
+        runner.log.info(`retrying ${event.method} ${event.url.host}${event.url.pathname} in ${event.delayMs} ms (${event.status ?? event.code ?? 'error'})`),
+        onLimit: (origin, limit) => runner.log.info(`${new URL(origin).host}: ${limit} requests at a time`)
     });
     const authorizer = new Authorizer({
         transport,
@@ -35653,6 +35731,7 @@ function connect(inputs, runner) {
     });
     return {
         client: new RegistryClient(inputs.registry.baseUrl, transport, authorizer),
+        transport,
         close: () => transport.close()
     };
 }
@@ -36149,6 +36228,99 @@ function readLock(operation, common) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/prune.ts
+// The inputs of prune: which repositories, which images may go, and what
+// always stays. Checked in full before any request: a typo here must never
+// turn into a deletion.
+
+
+function readPrune(common) {
+    const repositoryText = parsers_text('repository') ??
+        fail('repository', 'is required for prune: a repository name or glob such as team/app, team/* or **');
+    const repositories = repositoryText.includes('*')
+        ? {
+            kind: 'glob',
+            glob: repositoryText,
+            regex: parse('repository', () => compileRepositoryGlob(repositoryText))
+        }
+        : { kind: 'name', name: checkRepository(repositoryText, common.registry) };
+    const keepCount = wholeNumber('keep-count', { min: 0 }) ??
+        fail('keep-count', 'is required for prune: how many of the newest images to keep, a whole number');
+    if (keepCount === 0 && !parsers_boolean('allow-delete-all', false)) {
+        fail('keep-count', '0 deletes every image: set allow-delete-all: true to confirm, or keep at least 1');
+    }
+    const olderThan = parsers_text('older-than');
+    const tagPattern = parsers_text('tag-pattern');
+    const shard = parsers_text('shard');
+    const template = parsers_text('protect-pr-tags');
+    return {
+        operation: 'prune',
+        ...common,
+        repositories,
+        keepCount,
+        ...(olderThan === undefined ? {} : { olderThanMs: duration('older-than', olderThan) }),
+        ...(tagPattern === undefined ? {} : { tagPattern: anchoredRegex('tag-pattern', tagPattern) }),
+        excludeTags: list('exclude-tags', LINES_OR_COMMAS).map(glob => ({
+            source: glob,
+            regex: parse('exclude-tags', () => compileTagGlob(glob))
+        })),
+        untagged: readUntagged(),
+        includeLocked: parsers_boolean('include-locked', false),
+        dryRun: parsers_boolean('dry-run', false),
+        maxDeletions: wholeNumber('max-deletions', { min: 1 }) ?? 1000,
+        ...(shard === undefined ? {} : { shard: parseShard(shard) }),
+        ...(template === undefined ? {} : { protectPrTags: readProtectPrTags(template) })
+    };
+}
+const DURATION_UNITS = {
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000
+};
+const HUNDRED_YEARS_MS = 36_525 * 86_400_000;
+function duration(name, value) {
+    const match = /^(\d+)([mhdw])$/.exec(value);
+    const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? NaN) : NaN;
+    if (!(ms > 0 && ms <= HUNDRED_YEARS_MS)) {
+        fail(name, `${parsers_quote(value)} is not a duration: a positive whole number with m, h, d or w ` +
+            '(90m, 12h, 30d, 2w), at most 100 years');
+    }
+    return ms;
+}
+function anchoredRegex(name, pattern) {
+    try {
+        return { source: pattern, regex: new RegExp(`^(?:${pattern})$`) };
+    }
+    catch (error) {
+        return fail(name, `${parsers_quote(pattern)} is not a regular expression: ${error.message}`);
+    }
+}
+function parseShard(value) {
+    const match = /^(\d+)\/(\d+)$/.exec(value);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (!match || !(count >= 1 && index < count)) {
+        fail('shard', `${parsers_quote(value)} is not a shard: i/n with 0 ≤ i < n, as in 0/4`);
+    }
+    return { index, count };
+}
+function readProtectPrTags(template) {
+    if (!template.includes('{number}')) {
+        fail('protect-pr-tags', `${parsers_quote(template)} has no {number}: give a tag template such as pr-{number}`);
+    }
+    if (!isTag(template.replaceAll('{number}', '1').replaceAll('*', 'x'))) {
+        fail('protect-pr-tags', `${parsers_quote(template)} does not make tags: around {number} use letters, digits, _, ., - and * (any run of them)`);
+    }
+    const githubToken = secret('github-token') ??
+        fail('github-token', 'is required with protect-pr-tags, to list open pull requests');
+    return { template, githubToken };
+}
+function readUntagged() {
+    const value = choice('untagged', ['true', 'false', 'only']) ?? 'true';
+    return value === 'true' ? 'allow' : value === 'false' ? 'keep' : 'only';
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/pull.ts
 // The inputs of pull: what to fetch, where to write it and in which form.
 
@@ -36172,6 +36344,7 @@ function readPull(common) {
 // The action's inputs: the only module that reads them. Everything is validated here,
 // before any network request, and comes out as one typed value per operation. Inputs
 // that an operation does not use are not read, so they can never fail it.
+
 
 
 
@@ -36313,88 +36486,6 @@ function readInspect(common) {
         target = readTarget(checkRepository(repositoryText, common.registry), 'inspect');
     }
     return { operation: 'inspect', ...common, target, platform: readPlatform() };
-}
-function readPrune(common) {
-    const repositoryText = parsers_text('repository') ??
-        fail('repository', 'is required for prune: a repository name or glob such as team/app, team/* or **');
-    const repositories = repositoryText.includes('*')
-        ? {
-            kind: 'glob',
-            glob: repositoryText,
-            regex: parse('repository', () => compileRepositoryGlob(repositoryText))
-        }
-        : { kind: 'name', name: checkRepository(repositoryText, common.registry) };
-    const keepCount = wholeNumber('keep-count', { min: 0 }) ??
-        fail('keep-count', 'is required for prune: how many of the newest images to keep, a whole number');
-    if (keepCount === 0 && !parsers_boolean('allow-delete-all', false)) {
-        fail('keep-count', '0 deletes every image: set allow-delete-all: true to confirm, or keep at least 1');
-    }
-    const olderThan = parsers_text('older-than');
-    const tagPattern = parsers_text('tag-pattern');
-    const shard = parsers_text('shard');
-    const template = parsers_text('protect-pr-tags');
-    return {
-        operation: 'prune',
-        ...common,
-        repositories,
-        keepCount,
-        ...(olderThan === undefined ? {} : { olderThanMs: duration('older-than', olderThan) }),
-        ...(tagPattern === undefined ? {} : { tagPattern: anchoredRegex('tag-pattern', tagPattern) }),
-        excludeTags: list('exclude-tags', LINES_OR_COMMAS).map(glob => ({
-            source: glob,
-            regex: parse('exclude-tags', () => compileTagGlob(glob))
-        })),
-        untagged: parsers_boolean('untagged', true),
-        includeLocked: parsers_boolean('include-locked', false),
-        dryRun: parsers_boolean('dry-run', false),
-        maxDeletions: wholeNumber('max-deletions', { min: 1 }) ?? 1000,
-        ...(shard === undefined ? {} : { shard: parseShard(shard) }),
-        ...(template === undefined ? {} : { protectPrTags: readProtectPrTags(template) })
-    };
-}
-const DURATION_UNITS = {
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000
-};
-const HUNDRED_YEARS_MS = 36_525 * 86_400_000;
-function duration(name, value) {
-    const match = /^(\d+)([mhdw])$/.exec(value);
-    const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? NaN) : NaN;
-    if (!(ms > 0 && ms <= HUNDRED_YEARS_MS)) {
-        fail(name, `${parsers_quote(value)} is not a duration: a positive whole number with m, h, d or w ` +
-            '(90m, 12h, 30d, 2w), at most 100 years');
-    }
-    return ms;
-}
-function anchoredRegex(name, pattern) {
-    try {
-        return { source: pattern, regex: new RegExp(`^(?:${pattern})$`) };
-    }
-    catch (error) {
-        return fail(name, `${parsers_quote(pattern)} is not a regular expression: ${error.message}`);
-    }
-}
-function parseShard(value) {
-    const match = /^(\d+)\/(\d+)$/.exec(value);
-    const index = Number(match?.[1]);
-    const count = Number(match?.[2]);
-    if (!match || !(count >= 1 && index < count)) {
-        fail('shard', `${parsers_quote(value)} is not a shard: i/n with 0 ≤ i < n, as in 0/4`);
-    }
-    return { index, count };
-}
-function readProtectPrTags(template) {
-    if (!template.includes('{number}')) {
-        fail('protect-pr-tags', `${parsers_quote(template)} has no {number}: give a tag template such as pr-{number}`);
-    }
-    if (!isTag(template.replaceAll('{number}', '1'))) {
-        fail('protect-pr-tags', `${parsers_quote(template)} does not make tags: around {number} use letters, digits, _, . and -`);
-    }
-    const githubToken = secret('github-token') ??
-        fail('github-token', 'is required with protect-pr-tags, to list open pull requests');
-    return { template, githubToken };
 }
 
 ;// CONCATENATED MODULE: ./src/registry/link.ts
@@ -37627,8 +37718,719 @@ function matchesPlatform(candidate, wanted) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/operations/prune/execute.ts
+// Carries out a prune plan: each image by manifest digest (one write: ACR
+// removes its tags with it), oldest first, then the children of an index
+// that nothing kept lists. Just before its deletes, a repository's manifests
+// are listed again (a page of a thousand is one read, where a read per image
+// would double the requests): an image whose tags or manifest lock changed
+// since the plan is kept. A tag locked since then makes ACR refuse the delete
+// (405), which keeps the image too. A 404 is already gone; one failure never
+// stops the run.
+
+
+
+
+async function executePlan(deletions, context) {
+    const current = new CurrentState(context.metadata);
+    return inPool(deletions, context.concurrency, image => deleteImage(image, current, context));
+}
+/** How long a fresh listing counts as "just before" a delete. */
+const freshForMs = 10_000;
+// The latest listing of each repository, read again once it is older than freshForMs.
+class CurrentState {
+    metadata;
+    listings = new Map();
+    constructor(metadata) {
+        this.metadata = metadata;
+    }
+    manifests(repository) {
+        const known = this.listings.get(repository);
+        if (known && Date.now() - known.at < freshForMs)
+            return known.manifests;
+        const manifests = (async () => {
+            const all = new Map();
+            for await (const m of this.metadata.manifests(repository, { pageSize: 1000 }))
+                all.set(m.digest, m);
+            return all;
+        })();
+        this.listings.set(repository, { at: Date.now(), manifests });
+        return manifests;
+    }
+}
+async function deleteImage(image, current, context) {
+    const { client, log } = context;
+    const { repository, digest } = image;
+    try {
+        const now = (await current.manifests(repository).catch((error) => {
+            if (error instanceof RegistryError && error.notFound)
+                return new Map();
+            throw error;
+        })).get(digest);
+        if (now === undefined)
+            return { image, outcome: 'gone', detail: 'already gone' };
+        const tags = [...(now.tags ?? [])].sort();
+        if (tags.join(',') !== [...image.tags].sort().join(',')) {
+            return {
+                image,
+                outcome: 'changed',
+                detail: `its tags changed since the plan (now ${tags.join(', ') || 'none'})`
+            };
+        }
+        const restore = await liftLocks(image, now.changeableAttributes, tags, context);
+        if (restore === 'locked') {
+            return { image, outcome: 'changed', detail: 'it was locked since the plan' };
+        }
+        let deleted;
+        try {
+            deleted = await deleteManifest(client, repository, digest);
+        }
+        catch (error) {
+            await restore?.();
+            throw error;
+        }
+        for (const child of image.children ?? []) {
+            await deleteManifest(client, repository, child).catch((error) => {
+                log.warning(`${repository}@${child}, a child of ${digest}: not deleted: ${error.message}`);
+            });
+        }
+        return deleted
+            ? { image, outcome: 'deleted' }
+            : { image, outcome: 'gone', detail: 'already gone' };
+    }
+    catch (error) {
+        const locked = error instanceof RegistryError && error.disallowed;
+        return {
+            image,
+            outcome: locked ? 'locked' : 'failed',
+            detail: locked ? 'ACR refused the delete: it is locked' : error.message
+        };
+    }
+}
+// With include-locked, the image's locks come off just before its delete and
+// go back on if the delete fails. Without it, a lock found now means the
+// image changed since the plan.
+async function liftLocks(image, manifestAttributes, tags, { metadata, includeLocked }) {
+    const { repository, digest } = image;
+    const manifestLocked = blockingAttribute(manifestAttributes, 'delete') !== undefined;
+    // Tag locks are read only for an image the plan found locked: for any other,
+    // a tag locked since makes ACR refuse the delete, which keeps the image.
+    if (!image.locked)
+        return manifestLocked ? 'locked' : undefined;
+    if (!includeLocked)
+        return 'locked';
+    const tagAttributes = await Promise.all(tags.map(async (tag) => ({
+        tag,
+        attributes: (await metadata.getTag(repository, tag)).changeableAttributes
+    })));
+    const lockedTags = tagAttributes.filter(t => blockingAttribute(t.attributes, 'delete'));
+    if (!manifestLocked && lockedTags.length === 0)
+        return undefined;
+    const open = { writeEnabled: true, deleteEnabled: true };
+    for (const { tag } of lockedTags)
+        await metadata.updateTag(repository, tag, open);
+    if (manifestLocked)
+        await metadata.updateManifest(repository, digest, open);
+    return async () => {
+        if (manifestLocked)
+            await metadata.updateManifest(repository, digest, pick(manifestAttributes));
+        for (const { tag, attributes } of lockedTags)
+            await metadata.updateTag(repository, tag, pick(attributes));
+    };
+}
+function pick(attributes) {
+    return { writeEnabled: attributes?.writeEnabled, deleteEnabled: attributes?.deleteEnabled };
+}
+
+;// CONCATENATED MODULE: ./src/operations/prune/plan.ts
+// prune's decisions, made from a read-only snapshot of a repository and
+// nothing else: no clock but the one given, no request. The unit is the image
+// (a top-level manifest), never the tag. An image may go only when every rule
+// lets it; anything that protects it wins, and the plan says which.
+/** Cosign's `sha256-<hex>.sig|.att|.sbom` and the referrers tag schema's `sha256-<hex>`. */
+const subjectTag = /^(sha256|sha512)-([a-f0-9]{64}|[a-f0-9]{128})(?:\.(sig|att|sbom))?$/;
+function planRepository(snapshot, rules, context) {
+    const { manifests, repository } = snapshot;
+    const children = new Set([...manifests.values()].flatMap(m => m.children));
+    const isArtifactOf = (m) => m.subject ?? subjectOfTags(m.tags);
+    const images = [...manifests.values()]
+        .filter(m => !children.has(m.digest) && isArtifactOf(m) === undefined)
+        .sort(newestFirst);
+    const planned = images.map((image, rank) => {
+        const reason = protection(image, rank, rules, context);
+        return {
+            repository,
+            digest: image.digest,
+            tags: image.tags,
+            time: image.lastUpdateTime,
+            size: image.size,
+            decision: reason === undefined ? 'delete' : 'keep',
+            reason: reason ?? deletionReason(image, rank, rules),
+            ...(image.locked ? { locked: image.locked } : {})
+        };
+    });
+    // Artifacts that belong to an image (signatures, SBOMs) follow it; only
+    // tag-schema ones need a delete of their own: ACR deletes OCI referrers itself.
+    const decided = new Map(planned.map(p => [p.digest, p.decision]));
+    for (const m of manifests.values()) {
+        const subject = isArtifactOf(m);
+        if (subject === undefined || children.has(m.digest) || m.subject !== undefined)
+            continue;
+        const goes = decided.get(subject) === 'delete';
+        planned.push({
+            repository,
+            digest: m.digest,
+            tags: m.tags,
+            time: m.lastUpdateTime,
+            size: m.size,
+            decision: goes ? 'delete' : 'keep',
+            reason: goes
+                ? `belongs to ${subject}, which is deleted`
+                : `belongs to ${subject}, which is kept or not in this repository`
+        });
+    }
+    // An index that goes takes the children no kept index still lists, recursively.
+    const kept = planned.filter(p => p.decision === 'keep').map(p => p.digest);
+    const needed = reachable(kept, manifests);
+    for (const image of planned) {
+        if (image.decision !== 'delete')
+            continue;
+        const owned = [...reachable([image.digest], manifests)].filter(d => d !== image.digest && !needed.has(d));
+        if (owned.length > 0)
+            image.children = owned;
+    }
+    return planned;
+}
+/** Caps the deletions at `max`, the oldest first; returns how many were held back. */
+function capDeletions(images, max) {
+    const deletions = images.filter(i => i.decision === 'delete').sort(oldestFirst);
+    for (const image of deletions.slice(max)) {
+        image.decision = 'keep';
+        image.reason = `held back: max-deletions (${max}) reached; the oldest went first`;
+        delete image.children;
+    }
+    return Math.max(0, deletions.length - max);
+}
+/** The order deletions go in: oldest first, so a cap or a stop keeps the newest. */
+function oldestFirst(a, b) {
+    return a.time < b.time
+        ? -1
+        : a.time > b.time
+            ? 1
+            : a.digest < b.digest
+                ? -1
+                : a.digest > b.digest
+                    ? 1
+                    : 0;
+}
+function newestFirst(a, b) {
+    if (a.lastUpdateTime !== b.lastUpdateTime)
+        return a.lastUpdateTime > b.lastUpdateTime ? -1 : 1;
+    return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
+}
+function protection(image, rank, rules, context) {
+    if (rank < rules.keepCount)
+        return `among the ${rules.keepCount} newest (rank ${rank + 1})`;
+    const excluded = image.tags.find(t => rules.excludeTags.some(p => p.regex.test(t)));
+    if (excluded !== undefined)
+        return `tag ${excluded} matches exclude-tags`;
+    for (const tag of image.tags) {
+        const pull = context.protectedTags(tag);
+        if (pull !== undefined)
+            return `tag ${tag} belongs to open pull request ${pull}`;
+    }
+    if (!rules.includeLocked && image.locked)
+        return `locked (${image.locked})`;
+    if (rules.olderThanMs !== undefined &&
+        Date.parse(image.lastUpdateTime) > context.now - rules.olderThanMs) {
+        return 'newer than older-than';
+    }
+    const untagged = image.tags.length === 0;
+    if (untagged && rules.untagged === 'keep')
+        return 'untagged, and untagged: false';
+    if (!untagged && rules.untagged === 'only')
+        return 'tagged, and untagged: only';
+    if (rules.tagPattern !== undefined) {
+        const matches = image.tags.some(t => rules.tagPattern?.regex.test(t));
+        // Untagged images were let through above: untagged: true or only says they may go.
+        if (!untagged && !matches)
+            return 'no tag matches tag-pattern';
+    }
+    return undefined;
+}
+function deletionReason(image, rank, rules) {
+    const parts = [`rank ${rank + 1}, beyond keep-count ${rules.keepCount}`];
+    if (rules.olderThanMs !== undefined)
+        parts.push('older than older-than');
+    if (image.tags.length === 0)
+        parts.push('untagged');
+    else if (rules.tagPattern)
+        parts.push('a tag matches tag-pattern');
+    if (image.locked)
+        parts.push(`locked (${image.locked}), include-locked`);
+    return parts.join('; ');
+}
+function subjectOfTags(tags) {
+    if (tags.length === 0)
+        return undefined;
+    const subjects = tags.map(t => subjectTag.exec(t));
+    if (subjects.some(m => m === null))
+        return undefined;
+    const [, algorithm, hex] = subjects[0];
+    return `${algorithm}:${hex}`;
+}
+function reachable(roots, manifests) {
+    const seen = new Set();
+    const walk = (digest) => {
+        if (seen.has(digest))
+            return;
+        seen.add(digest);
+        for (const child of manifests.get(digest)?.children ?? [])
+            walk(child);
+    };
+    for (const root of roots)
+        walk(root);
+    return seen;
+}
+/** Which shard of `count` a repository falls in: sha256 of its name, first 4 bytes big-endian, modulo count. */
+function shardOf(repository, count, hash) {
+    return hash(repository).readUInt32BE(0) % count;
+}
+
+;// CONCATENATED MODULE: ./src/operations/prune/pull-requests.ts
+// The open pull requests of the workflow's repository, for protect-pr-tags:
+// GET $GITHUB_API_URL/repos/$GITHUB_REPOSITORY/pulls?state=open, every page,
+// through the action's one transport (its proxies, retries and CA trust).
+
+class GithubApiError extends Error {
+    name = 'GithubApiError';
+}
+async function openPullRequests(transport, token, env) {
+    const api = env.GITHUB_API_URL || 'https://api.github.com';
+    const repository = env.GITHUB_REPOSITORY;
+    if (!repository) {
+        throw new GithubApiError('protect-pr-tags needs GITHUB_REPOSITORY (owner/name), which the runner sets');
+    }
+    const numbers = [];
+    let url = new URL(`${api.replace(/\/$/, '')}/repos/${repository}/pulls?state=open&per_page=100`);
+    for (let page = 0; url !== undefined && page < 1000; page++) {
+        const response = await transport.send({
+            method: 'GET',
+            url,
+            headers: {
+                accept: 'application/vnd.github+json',
+                authorization: `Bearer ${token}`,
+                'x-github-api-version': '2022-11-28'
+            }
+        });
+        if (response.status !== 200) {
+            const text = (await response.text()).slice(0, 200);
+            throw new GithubApiError(`listing the open pull requests of ${repository}: ${response.status} ${text}; protect-pr-tags needs a github-token that may read pull requests (permissions: pull-requests: read)`);
+        }
+        const pulls = await response.json();
+        for (const pull of pulls)
+            if (typeof pull.number === 'number')
+                numbers.push(pull.number);
+        url = nextLink(response.header('link'), url);
+    }
+    return numbers;
+}
+/** A matcher for tags made from `template` by an open pull request's number. */
+function pullRequestTags(template, numbers) {
+    const escape = (text) => text.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '[A-Za-z0-9_.-]*');
+    const pattern = new RegExp(`^${template.split('{number}').map(escape).join('(\\d+)')}$`);
+    const open = new Set(numbers);
+    return tag => {
+        const match = pattern.exec(tag);
+        if (!match)
+            return undefined;
+        // Every {number} in the template must be the same open pull request.
+        const found = match.slice(1).map(Number);
+        const first = found[0];
+        return first !== undefined && found.every(n => n === first) && open.has(first)
+            ? `#${first}`
+            : undefined;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+// Progress lines for long transfers: every few seconds, bytes done of the
+// total, percent and speed. Quiet for transfers that end before the first line.
+class TransferProgress {
+    options;
+    done = 0;
+    started;
+    timer;
+    now;
+    constructor(options) {
+        this.options = options;
+        this.now = options.now ?? Date.now;
+        this.started = this.now();
+        this.timer = setInterval(() => this.print(), options.intervalMs ?? 5000);
+        this.timer.unref();
+    }
+    /** More bytes are done (sent, or found already there). */
+    add(bytes) {
+        this.done += bytes;
+    }
+    /** The total grew: a packed folder's size is known only once it is packed. */
+    grow(bytes) {
+        this.options.total += bytes;
+    }
+    stop() {
+        clearInterval(this.timer);
+    }
+    print() {
+        const { total, label, log } = this.options;
+        const seconds = Math.max((this.now() - this.started) / 1000, 0.001);
+        const percent = total > 0 ? Math.min(100, Math.floor((this.done / total) * 100)) : 100;
+        log.info(`${label}: ${formatBytes(this.done)} of ${formatBytes(total)} (${percent}%), ${formatRate(this.done, seconds)}`);
+    }
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+/** Decimal megabytes a second, as network speeds are quoted. */
+function formatRate(bytes, seconds) {
+    return `${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`;
+}
+
+;// CONCATENATED MODULE: ./src/operations/prune/prune-report.ts
+// What a prune tells the user: outputs, the result, and the job summary (a
+// table per repository, the deleted references folded away). Counts are of
+// images: index children and artifacts of an image are not counted.
+
+function pruneReport(inputs, host, outcomes, planPath) {
+    const counted = (images) => images.filter(i => !i.belongsTo);
+    const rows = outcomes.map(o => {
+        const images = counted(o.images);
+        const deleted = o.executed.filter(e => e.outcome === 'deleted' && !e.image.belongsTo);
+        const failed = o.executed.filter(e => e.outcome === 'failed' || e.outcome === 'locked');
+        const keptAnyway = o.executed.filter(e => e.outcome === 'changed' && !e.image.belongsTo);
+        const kept = images.filter(i => i.decision === 'keep').length + keptAnyway.length;
+        const reasons = new Map();
+        for (const image of images.filter(i => i.decision === 'keep')) {
+            const key = reasonKey(image.reason);
+            reasons.set(key, (reasons.get(key) ?? 0) + 1);
+        }
+        const freed = deleted.reduce((sum, e) => sum + e.image.size, 0);
+        return { o, images, deleted, failed, kept, reasons, freed };
+    });
+    const deletedCount = inputs.dryRun ? 0 : rows.reduce((s, r) => s + r.deleted.length, 0);
+    const keptCount = rows.reduce((s, r) => s + r.kept, 0);
+    const failedCount = rows.reduce((s, r) => s + r.failed.length, 0) + outcomes.filter(o => o.skipped).length;
+    const verified = outcomes.reduce((s, o) => s + o.verified, 0);
+    const broken = outcomes.flatMap(o => o.broken.map(b => `${o.repository}: ${b}`));
+    const wouldDelete = inputs.dryRun
+        ? rows.reduce((s, r) => s + r.images.filter(i => i.decision === 'delete').length, 0)
+        : 0;
+    const failures = [
+        ...(failedCount > 0
+            ? [`${failedCount} item${failedCount === 1 ? '' : 's'} failed (see the log and the summary)`]
+            : []),
+        ...(broken.length > 0 ? [`kept images are broken after the prune: ${broken.join('; ')}`] : [])
+    ];
+    const deletedRefs = rows.flatMap(r => r.deleted.map(e => `${host}/${e.image.repository}@${e.image.digest}${e.image.tags.length ? ` (${e.image.tags.join(', ')})` : ''}`));
+    return {
+        outputs: {
+            'deleted-count': String(deletedCount),
+            'kept-count': String(keptCount),
+            'failed-count': String(failedCount),
+            plan: planPath
+        },
+        result: {
+            operation: 'prune',
+            dryRun: inputs.dryRun,
+            repositories: outcomes.length,
+            deleted: deletedCount,
+            kept: keptCount,
+            failed: failedCount,
+            verified,
+            ...(inputs.dryRun ? { wouldDelete } : {}),
+            plan: planPath,
+            failures: rows.flatMap(r => r.failed.map(e => ({
+                repository: e.image.repository,
+                digest: e.image.digest,
+                outcome: e.outcome,
+                detail: e.detail
+            }))),
+            skipped: outcomes
+                .filter(o => o.skipped)
+                .map(o => ({ repository: o.repository, reason: o.skipped }))
+        },
+        report: {
+            title: `${inputs.dryRun ? 'Dry run: prune' : 'Prune'} ${host}`,
+            facts: [
+                ['Repositories', String(outcomes.length)],
+                [
+                    inputs.dryRun ? 'Would delete' : 'Deleted',
+                    String(inputs.dryRun ? wouldDelete : deletedCount)
+                ],
+                ['Kept', String(keptCount)],
+                ['Failed', String(failedCount)],
+                ['Kept and verified', String(verified)],
+                ['Plan', planPath]
+            ],
+            tables: [
+                {
+                    caption: 'Repositories',
+                    header: [
+                        'Repository',
+                        'Images',
+                        'Kept',
+                        inputs.dryRun ? 'Would delete' : 'Deleted',
+                        'Kept by reason',
+                        'Failed',
+                        'Freed (est.)'
+                    ],
+                    rows: rows.map(r => [
+                        r.o.repository + (r.o.skipped ? ' (left alone)' : ''),
+                        String(r.images.length),
+                        String(r.kept),
+                        String(inputs.dryRun
+                            ? r.images.filter(i => i.decision === 'delete').length
+                            : r.deleted.length),
+                        [...r.reasons].map(([k, n]) => `${k}: ${n}`).join('; ') || '-',
+                        String(r.failed.length),
+                        formatBytes(r.freed)
+                    ])
+                }
+            ],
+            ...(deletedRefs.length > 0
+                ? { details: { summary: `Deleted (${deletedRefs.length})`, lines: deletedRefs } }
+                : {})
+        },
+        ...(failures.length > 0 ? { failure: `prune: ${failures.join('; ')}` } : {})
+    };
+}
+// Reasons name tags and ranks; the table groups them by kind.
+function reasonKey(reason) {
+    if (reason.startsWith('among the'))
+        return 'keep-count';
+    if (reason.includes('exclude-tags'))
+        return 'exclude-tags';
+    if (reason.includes('pull request'))
+        return 'open pull request';
+    if (reason.startsWith('locked'))
+        return 'locked';
+    if (reason.includes('older-than'))
+        return 'older-than';
+    if (reason.startsWith('held back'))
+        return 'max-deletions';
+    if (reason.includes('tag-pattern'))
+        return 'tag-pattern';
+    if (reason.includes('untagged'))
+        return 'untagged';
+    if (reason.includes('tagged'))
+        return 'tagged';
+    return reason;
+}
+
+;// CONCATENATED MODULE: ./src/operations/prune/snapshot.ts
+// A read-only picture of one repository, all prune plans from: every
+// manifest with its tags, time, size and locks (ACR's /acr/v1), the children
+// of each index, and the subject of each untagged manifest (OCI referrers are
+// artifacts of an image, not images). Anything unreadable fails the whole
+// snapshot, so the repository is skipped rather than guessed at.
+
+
+
+
+
+async function readSnapshot(client, metadata, repository, concurrency) {
+    const manifests = new Map();
+    for await (const m of metadata.manifests(repository)) {
+        manifests.set(m.digest, {
+            digest: m.digest,
+            mediaType: m.mediaType ?? '',
+            tags: [...(m.tags ?? [])].sort(),
+            lastUpdateTime: m.lastUpdateTime,
+            size: m.imageSize ?? 0,
+            children: [],
+            ...lockOf('manifest', m.changeableAttributes)
+        });
+    }
+    for await (const tag of metadata.tags(repository)) {
+        const manifest = manifests.get(tag.digest);
+        if (manifest === undefined || manifest.locked)
+            continue;
+        const lock = lockOf(`tag ${tag.name}`, tag.changeableAttributes);
+        if (lock.locked)
+            manifest.locked = lock.locked;
+    }
+    // Indexes for their children; untagged images for a subject that makes them referrers.
+    const toRead = [...manifests.values()].filter(m => isIndexMediaType(m.mediaType) || m.mediaType === '' || m.tags.length === 0);
+    await inPool(toRead, concurrency, async (entry) => {
+        const { manifest } = await getManifest(client, repository, entry.digest);
+        if (isIndex(manifest))
+            entry.children = manifest.manifests.map(c => c.digest);
+        if (manifest.subject?.digest)
+            entry.subject = manifest.subject.digest;
+    });
+    return { repository, manifests };
+}
+function lockOf(where, attributes) {
+    const attribute = blockingAttribute(attributes, 'delete');
+    return attribute ? { locked: `${where} ${attribute}: false` } : {};
+}
+
+;// CONCATENATED MODULE: ./src/operations/prune/prune.ts
+// prune: image-level retention across one repository or a glob of them, on
+// ACR. Read everything, plan (written to a JSON file), stop there on a dry
+// run; otherwise delete what the plan says, oldest first, then read every
+// kept image again and prove it complete. Failed items fail the step at the
+// end, after everything else was done and reported.
+
+
+
+
+
+
+
+
+
+
+
+function preparePrune(inputs, env) {
+    return context => prune(inputs, env, context);
+}
+async function prune(inputs, env, context) {
+    const { client, metadata, log } = context;
+    if (metadata === undefined) {
+        throw new NeedsAcrError(`prune needs Azure Container Registry: it ranks images by ACR's lastUpdateTime and reads locks from /acr/v1, which ${client.host} does not serve; nothing was changed`);
+    }
+    const repositories = await selectRepositories(inputs, metadata);
+    log.info(`${repositories.length} repositories to prune${inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : ''}`);
+    const protectedTags = await pullRequestProtection(inputs, env, context);
+    const now = Date.now();
+    const outcomes = await inPool(repositories, Math.min(4, inputs.concurrency), async (repository) => {
+        try {
+            const snapshot = await readSnapshot(client, metadata, repository, inputs.concurrency);
+            return {
+                repository,
+                images: planRepository(snapshot, inputs, { now, protectedTags }),
+                executed: [],
+                verified: 0,
+                broken: [],
+                snapshot
+            };
+        }
+        catch (error) {
+            log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`);
+            return {
+                repository,
+                images: [],
+                executed: [],
+                skipped: error.message,
+                verified: 0,
+                broken: []
+            };
+        }
+    });
+    const all = outcomes.flatMap(o => o.images);
+    const heldBack = capDeletions(all, inputs.maxDeletions);
+    if (heldBack > 0) {
+        log.warning(`max-deletions: ${inputs.maxDeletions} images go now, the oldest first; ${heldBack} more would have gone and are kept this run`);
+    }
+    const planPath = (0,external_node_path_.join)(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), `acr-action-prune-plan-${process.pid}-${now}.json`);
+    await (0,promises_.writeFile)(planPath, JSON.stringify({ images: all.map(planEntry) }, null, 2));
+    log.info(`plan: ${planPath} (${all.filter(i => i.decision === 'delete').length} to delete, ${all.filter(i => i.decision === 'keep').length} to keep)`);
+    if (!inputs.dryRun) {
+        const deletions = all.filter(i => i.decision === 'delete').sort(oldestFirst);
+        const executed = await executePlan(deletions, {
+            client,
+            metadata,
+            concurrency: inputs.concurrency,
+            includeLocked: inputs.includeLocked,
+            log
+        });
+        for (const outcome of outcomes) {
+            outcome.executed = executed.filter(e => e.image.repository === outcome.repository);
+            for (const e of outcome.executed) {
+                if (e.outcome !== 'deleted')
+                    log.info(`${e.image.repository}@${e.image.digest}: ${e.outcome}${e.detail ? `: ${e.detail}` : ''}`);
+            }
+        }
+        await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome));
+    }
+    else {
+        for (const outcome of outcomes)
+            outcome.verified = outcome.images.filter(i => i.decision === 'keep').length;
+    }
+    return pruneReport(inputs, client.host, outcomes, planPath);
+}
+async function selectRepositories(inputs, metadata) {
+    const { repositories, shard } = inputs;
+    let names;
+    if (repositories.kind === 'name') {
+        names = [repositories.name];
+    }
+    else {
+        names = [];
+        for await (const name of metadata.repositories(1000))
+            if (repositories.regex.test(name))
+                names.push(name);
+    }
+    const hash = (text) => (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest();
+    return (shard ? names.filter(n => shardOf(n, shard.count, hash) === shard.index) : names).sort();
+}
+async function pullRequestProtection(inputs, env, { transport, log }) {
+    if (!inputs.protectPrTags)
+        return () => undefined;
+    if (!transport)
+        throw new Error('protect-pr-tags: no transport to reach the GitHub API');
+    const numbers = await openPullRequests(transport, inputs.protectPrTags.githubToken, env);
+    log.info(`protect-pr-tags: ${numbers.length} open pull requests`);
+    return pullRequestTags(inputs.protectPrTags.template, numbers);
+}
+// After the deletions, each repository is listed again: every kept image must
+// still be there, and every child of a kept index with it.
+async function verify(metadata, outcome) {
+    const kept = outcome.images.filter(i => i.decision === 'keep');
+    if (outcome.skipped || kept.length === 0)
+        return;
+    const present = new Map();
+    try {
+        for await (const m of metadata.manifests(outcome.repository, { pageSize: 1000 }))
+            present.set(m.digest, m);
+    }
+    catch (error) {
+        outcome.broken.push(`the repository could not be read again: ${error.message}`);
+        return;
+    }
+    for (const image of kept) {
+        const children = outcome.snapshot?.manifests.get(image.digest)?.children ?? [];
+        const missing = [image.digest, ...children].filter(d => !present.has(d));
+        if (missing.length === 0)
+            outcome.verified++;
+        else
+            outcome.broken.push(`${image.digest} is missing ${missing.join(', ')}`);
+    }
+}
+function planEntry(image) {
+    return {
+        repository: image.repository,
+        digest: image.digest,
+        tags: image.tags,
+        time: image.time,
+        size: image.size,
+        decision: image.decision,
+        reason: image.reason,
+        ...(image.children ? { children: image.children } : {})
+    };
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -38637,57 +39439,6 @@ function verifier(blob) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/report/progress.ts
-// Progress lines for long transfers: every few seconds, bytes done of the
-// total, percent and speed. Quiet for transfers that end before the first line.
-class TransferProgress {
-    options;
-    done = 0;
-    started;
-    timer;
-    now;
-    constructor(options) {
-        this.options = options;
-        this.now = options.now ?? Date.now;
-        this.started = this.now();
-        this.timer = setInterval(() => this.print(), options.intervalMs ?? 5000);
-        this.timer.unref();
-    }
-    /** More bytes are done (sent, or found already there). */
-    add(bytes) {
-        this.done += bytes;
-    }
-    /** The total grew: a packed folder's size is known only once it is packed. */
-    grow(bytes) {
-        this.options.total += bytes;
-    }
-    stop() {
-        clearInterval(this.timer);
-    }
-    print() {
-        const { total, label, log } = this.options;
-        const seconds = Math.max((this.now() - this.started) / 1000, 0.001);
-        const percent = total > 0 ? Math.min(100, Math.floor((this.done / total) * 100)) : 100;
-        log.info(`${label}: ${formatBytes(this.done)} of ${formatBytes(total)} (${percent}%), ${formatRate(this.done, seconds)}`);
-    }
-}
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-/** Decimal megabytes a second, as network speeds are quoted. */
-function formatRate(bytes, seconds) {
-    return `${(bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`;
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./src/operations/temp-dir.ts
 // A private folder for one operation's temporary files (packed folders,
 // downloaded layers before they are unpacked), removed whatever happens.
@@ -41714,17 +42465,14 @@ async function requireReferences(client, repository, manifest, concurrency) {
 ;// CONCATENATED MODULE: ./src/operations/index.ts
 // Picks the operation's module and prepares it from the inputs and the disk,
 // before any request: a push whose files are missing fails here, like any
-// other bad input. Operations not built yet say so here too, rather than half-run.
+// other bad input.
 
 
 
 
 
 
-class UnsupportedOperationError extends Error {
-    name = 'UnsupportedOperationError';
-}
-const available = ['push', 'set-manifest', 'pull', 'lock', 'unlock', 'delete', 'inspect'];
+
 /** The operation bound to its inputs, with what it reads from the disk already read. */
 async function prepareOperation(inputs, env = process.env) {
     switch (inputs.operation) {
@@ -41739,12 +42487,12 @@ async function prepareOperation(inputs, env = process.env) {
             return context => deleteTarget(inputs, context);
         case 'pull':
             return preparePull(inputs, env);
+        case 'prune':
+            return preparePrune(inputs, env);
         case 'set-manifest': {
             const file = await readManifestFile(inputs.manifest);
             return context => setManifest(inputs, file, context);
         }
-        default:
-            throw new UnsupportedOperationError(`Input 'operation': '${inputs.operation}' is not available in this version of the action yet; this version runs: ${available.join(', ')}`);
     }
 }
 
@@ -41766,6 +42514,11 @@ async function writeSummary(report) {
     }
     for (const table of report.tables)
         addTable(table);
+    if (report.details && report.details.lines.length > 0) {
+        const shown = report.details.lines.slice(0, 1000);
+        const more = report.details.lines.length - shown.length;
+        summary_summary.addDetails(summary_escape(report.details.summary), `<pre>${shown.map(summary_escape).join('\n')}${more > 0 ? `\n${more} more: the result output has them all` : ''}</pre>`);
+    }
     await summary.write();
 }
 function addTable(table) {
@@ -41815,12 +42568,14 @@ async function run() {
             return found;
         });
         const metadata = info.acr ? new AcrMetadataClient(client) : undefined;
-        const outcome = await group(`${inputs.operation}`, () => operation({ client, metadata, log }));
+        const outcome = await group(`${inputs.operation}`, () => operation({ client, metadata, log, transport: connection?.transport }));
         for (const [name, value] of Object.entries(outcome.outputs))
             setOutput(name, value);
         setOutput('result', JSON.stringify(outcome.result));
         if (inputs.summary)
             await writeSummary(outcome.report);
+        if (outcome.failure !== undefined)
+            setFailed(outcome.failure);
     }
     catch (error) {
         setFailed(oneLine(error));

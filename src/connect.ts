@@ -13,6 +13,7 @@ import { RegistryClient } from './registry/client.js'
 
 export interface Connection {
   client: RegistryClient
+  transport: Transport
   close(): Promise<void>
 }
 
@@ -31,7 +32,9 @@ export function connect(inputs: Inputs, runner: Runner): Connection {
       // The path only: a storage URL's query holds a SAS signature.
       runner.log.info(
         `retrying ${event.method} ${event.url.host}${event.url.pathname} in ${event.delayMs} ms (${event.status ?? event.code ?? 'error'})`
-      )
+      ),
+    onLimit: (origin, limit) =>
+      runner.log.info(`${new URL(origin).host}: ${limit} requests at a time`)
   })
   const authorizer = new Authorizer({
     transport,
@@ -40,6 +43,7 @@ export function connect(inputs: Inputs, runner: Runner): Connection {
   })
   return {
     client: new RegistryClient(inputs.registry.baseUrl, transport, authorizer),
+    transport,
     close: () => transport.close()
   }
 }

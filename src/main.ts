@@ -28,11 +28,12 @@ export async function run(): Promise<void> {
     })
     const metadata = info.acr ? new AcrMetadataClient(client) : undefined
     const outcome = await core.group(`${inputs.operation}`, () =>
-      operation({ client, metadata, log })
+      operation({ client, metadata, log, transport: connection?.transport })
     )
     for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value)
     core.setOutput('result', JSON.stringify(outcome.result))
     if (inputs.summary) await writeSummary(outcome.report)
+    if (outcome.failure !== undefined) core.setFailed(outcome.failure)
   } catch (error) {
     core.setFailed(oneLine(error))
   } finally {

@@ -276,11 +276,34 @@ describe('readInputs per operation', () => {
       repositories: { kind: 'name', name: 'team/app' },
       keepCount: 10,
       excludeTags: [],
-      untagged: true,
+      untagged: 'allow',
       includeLocked: false,
       dryRun: false,
       maxDeletions: 1000
     })
+  })
+
+  it.each([
+    ['true', 'allow'],
+    ['FALSE', 'keep'],
+    ['only', 'only']
+  ])('prune: untagged %s', (untagged, expected) => {
+    expect(
+      read({ operation: 'prune', registry, repository: 'app', 'keep-count': '1', untagged })
+    ).toMatchObject({ untagged: expected })
+  })
+
+  it('prune: protect-pr-tags may hold * as a glob', () => {
+    expect(
+      read({
+        operation: 'prune',
+        registry,
+        repository: 'app',
+        'keep-count': '1',
+        'protect-pr-tags': 'pr-{number}-*',
+        'github-token': 'ghs_token'
+      })
+    ).toMatchObject({ protectPrTags: { template: 'pr-{number}-*' } })
   })
 
   it('prune: everything given', () => {
@@ -307,7 +330,7 @@ describe('readInputs per operation', () => {
       keepCount: 0,
       olderThanMs: 14 * 24 * 3_600_000,
       tagPattern: { source: 'v\\d+|rc' },
-      untagged: false,
+      untagged: 'keep',
       includeLocked: true,
       dryRun: true,
       maxDeletions: 5,

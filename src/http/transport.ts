@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Agent, ProxyAgent, type Dispatcher } from 'undici'
+import { AdaptiveLimit } from './adaptive-limit.js'
 import { TransportError } from './errors.js'
 import { proxyEnvironment, proxyFor, type ProxyEnvironment } from './proxy.js'
 import {
@@ -56,6 +57,8 @@ export interface TransportOptions {
   retry?: Partial<RetryPolicy>
   proxy?: ProxyEnvironment
   onRetry?: (event: RetryEvent) => void
+  /** The number of requests an origin gets at once changed (after a 429, or back up). */
+  onLimit?: (origin: string, limit: number) => void
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   random?: () => number
   now?: () => number
@@ -129,6 +132,7 @@ export class HttpResponse {
 export class Transport {
   private readonly direct: Agent
   private readonly proxies = new Map<string, ProxyAgent>()
+  private readonly limits = new Map<string, AdaptiveLimit>()
   private readonly policy: RetryPolicy
   private readonly proxyEnv: ProxyEnvironment
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>
@@ -270,7 +274,34 @@ export class Transport {
     await this.sleep(event.delayMs, signal)
   }
 
-  private async sendOnce({ url, method, headers, body, signal }: Hop): Promise<HttpResponse> {
+  private async sendOnce(hop: Hop): Promise<HttpResponse> {
+    // Uploads are bounded by the caller's own pool; holding a slot for a whole
+    // upload would starve the small requests (a HEAD that could cancel it).
+    if (typeof hop.body === 'function') return this.dispatch(hop)
+    const limit = this.limitFor(hop.url.origin)
+    await limit.acquire()
+    let answer: 'ok' | 'throttled' | 'failed' = 'failed'
+    try {
+      const response = await this.dispatch(hop)
+      answer = response.status === 429 ? 'throttled' : 'ok'
+      return response
+    } finally {
+      limit.release(answer)
+    }
+  }
+
+  private limitFor(origin: string): AdaptiveLimit {
+    let limit = this.limits.get(origin)
+    if (limit === undefined) {
+      limit = new AdaptiveLimit(this.options.connectionsPerOrigin ?? 16, value =>
+        this.options.onLimit?.(origin, value)
+      )
+      this.limits.set(origin, limit)
+    }
+    return limit
+  }
+
+  private async dispatch({ url, method, headers, body, signal }: Hop): Promise<HttpResponse> {
     const payload = typeof body === 'function' ? body() : body
     try {
       const data = await this.dispatcherFor(url).request({

@@ -13,4 +13,6 @@ export interface Report {
   /** Key facts, shown as a two-column table. */
   facts: Array<[string, string]>
   tables: ReportTable[]
+  /** A long list folded away under its summary line. */
+  details?: { summary: string; lines: string[] }
 }

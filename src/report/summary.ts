@@ -18,6 +18,14 @@ export async function writeSummary(report: Report): Promise<void> {
     ])
   }
   for (const table of report.tables) addTable(table)
+  if (report.details && report.details.lines.length > 0) {
+    const shown = report.details.lines.slice(0, 1000)
+    const more = report.details.lines.length - shown.length
+    core.summary.addDetails(
+      escape(report.details.summary),
+      `<pre>${shown.map(escape).join('\n')}${more > 0 ? `\n${more} more: the result output has them all` : ''}</pre>`
+    )
+  }
   await summary.write()
 }
 

@@ -1,0 +1,193 @@
+// prune: image-level retention across one repository or a glob of them, on
+// ACR. Read everything, plan (written to a JSON file), stop there on a dry
+// run; otherwise delete what the plan says, oldest first, then read every
+// kept image again and prove it complete. Failed items fail the step at the
+// end, after everything else was done and reported.
+
+import { createHash } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { PruneInputs } from '../../inputs.js'
+import type { AcrMetadataClient, ManifestProperties } from '../../registry/acr-metadata.js'
+import type { OperationContext, OperationResult } from '../context.js'
+import { NeedsAcrError } from '../lock.js'
+import { inPool } from '../pool.js'
+import { executePlan, type Executed } from './execute.js'
+import { capDeletions, oldestFirst, planRepository, shardOf, type PlannedImage } from './plan.js'
+import { openPullRequests, pullRequestTags } from './pull-requests.js'
+import { pruneReport } from './prune-report.js'
+import { readSnapshot, type RepositorySnapshot } from './snapshot.js'
+
+export interface RepositoryOutcome {
+  repository: string
+  images: PlannedImage[]
+  executed: Executed[]
+  /** Set when the repository could not be read whole and was left alone. */
+  skipped?: string
+  /** Kept images found complete after the deletions. */
+  verified: number
+  broken: string[]
+}
+
+export function preparePrune(
+  inputs: PruneInputs,
+  env: NodeJS.ProcessEnv
+): (context: OperationContext) => Promise<OperationResult> {
+  return context => prune(inputs, env, context)
+}
+
+async function prune(
+  inputs: PruneInputs,
+  env: NodeJS.ProcessEnv,
+  context: OperationContext
+): Promise<OperationResult> {
+  const { client, metadata, log } = context
+  if (metadata === undefined) {
+    throw new NeedsAcrError(
+      `prune needs Azure Container Registry: it ranks images by ACR's lastUpdateTime and reads locks from /acr/v1, which ${client.host} does not serve; nothing was changed`
+    )
+  }
+  const repositories = await selectRepositories(inputs, metadata)
+  log.info(
+    `${repositories.length} repositories to prune${inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : ''}`
+  )
+  const protectedTags = await pullRequestProtection(inputs, env, context)
+  const now = Date.now()
+
+  const outcomes: RepositoryOutcome[] = await inPool(
+    repositories,
+    Math.min(4, inputs.concurrency),
+    async repository => {
+      try {
+        const snapshot = await readSnapshot(client, metadata, repository, inputs.concurrency)
+        return {
+          repository,
+          images: planRepository(snapshot, inputs, { now, protectedTags }),
+          executed: [],
+          verified: 0,
+          broken: [],
+          snapshot
+        }
+      } catch (error) {
+        log.warning(
+          `${repository}: left alone, it could not be read whole: ${(error as Error).message}`
+        )
+        return {
+          repository,
+          images: [],
+          executed: [],
+          skipped: (error as Error).message,
+          verified: 0,
+          broken: []
+        }
+      }
+    }
+  )
+  const all = outcomes.flatMap(o => o.images)
+  const heldBack = capDeletions(all, inputs.maxDeletions)
+  if (heldBack > 0) {
+    log.warning(
+      `max-deletions: ${inputs.maxDeletions} images go now, the oldest first; ${heldBack} more would have gone and are kept this run`
+    )
+  }
+  const planPath = join(
+    env.RUNNER_TEMP || tmpdir(),
+    `acr-action-prune-plan-${process.pid}-${now}.json`
+  )
+  await writeFile(planPath, JSON.stringify({ images: all.map(planEntry) }, null, 2))
+  log.info(
+    `plan: ${planPath} (${all.filter(i => i.decision === 'delete').length} to delete, ${all.filter(i => i.decision === 'keep').length} to keep)`
+  )
+
+  if (!inputs.dryRun) {
+    const deletions = all.filter(i => i.decision === 'delete').sort(oldestFirst)
+    const executed = await executePlan(deletions, {
+      client,
+      metadata,
+      concurrency: inputs.concurrency,
+      includeLocked: inputs.includeLocked,
+      log
+    })
+    for (const outcome of outcomes) {
+      outcome.executed = executed.filter(e => e.image.repository === outcome.repository)
+      for (const e of outcome.executed) {
+        if (e.outcome !== 'deleted')
+          log.info(
+            `${e.image.repository}@${e.image.digest}: ${e.outcome}${e.detail ? `: ${e.detail}` : ''}`
+          )
+      }
+    }
+    await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome))
+  } else {
+    for (const outcome of outcomes)
+      outcome.verified = outcome.images.filter(i => i.decision === 'keep').length
+  }
+  return pruneReport(inputs, client.host, outcomes, planPath)
+}
+
+async function selectRepositories(
+  inputs: PruneInputs,
+  metadata: AcrMetadataClient
+): Promise<string[]> {
+  const { repositories, shard } = inputs
+  let names: string[]
+  if (repositories.kind === 'name') {
+    names = [repositories.name]
+  } else {
+    names = []
+    for await (const name of metadata.repositories(1000))
+      if (repositories.regex.test(name)) names.push(name)
+  }
+  const hash = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+  return (shard ? names.filter(n => shardOf(n, shard.count, hash) === shard.index) : names).sort()
+}
+
+async function pullRequestProtection(
+  inputs: PruneInputs,
+  env: NodeJS.ProcessEnv,
+  { transport, log }: OperationContext
+): Promise<(tag: string) => string | undefined> {
+  if (!inputs.protectPrTags) return () => undefined
+  if (!transport) throw new Error('protect-pr-tags: no transport to reach the GitHub API')
+  const numbers = await openPullRequests(transport, inputs.protectPrTags.githubToken, env)
+  log.info(`protect-pr-tags: ${numbers.length} open pull requests`)
+  return pullRequestTags(inputs.protectPrTags.template, numbers)
+}
+
+// After the deletions, each repository is listed again: every kept image must
+// still be there, and every child of a kept index with it.
+async function verify(
+  metadata: AcrMetadataClient,
+  outcome: RepositoryOutcome & { snapshot?: RepositorySnapshot }
+): Promise<void> {
+  const kept = outcome.images.filter(i => i.decision === 'keep')
+  if (outcome.skipped || kept.length === 0) return
+  const present = new Map<string, ManifestProperties>()
+  try {
+    for await (const m of metadata.manifests(outcome.repository, { pageSize: 1000 }))
+      present.set(m.digest, m)
+  } catch (error) {
+    outcome.broken.push(`the repository could not be read again: ${(error as Error).message}`)
+    return
+  }
+  for (const image of kept) {
+    const children = outcome.snapshot?.manifests.get(image.digest)?.children ?? []
+    const missing = [image.digest, ...children].filter(d => !present.has(d))
+    if (missing.length === 0) outcome.verified++
+    else outcome.broken.push(`${image.digest} is missing ${missing.join(', ')}`)
+  }
+}
+
+function planEntry(image: PlannedImage): Record<string, unknown> {
+  return {
+    repository: image.repository,
+    digest: image.digest,
+    tags: image.tags,
+    time: image.time,
+    size: image.size,
+    decision: image.decision,
+    reason: image.reason,
+    ...(image.children ? { children: image.children } : {})
+  }
+}
