@@ -1,162 +1,24 @@
 // npm run bench: the speed and memory figures, against the real registry on
 // loopback. Each figure has a target; the run fails when one is missed. Only
-// measured numbers are printed.
+// measured numbers are printed. BENCH_ONLY=base or BENCH_ONLY=push runs one
+// part; by default both run.
 
-import { createHash, randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { Authorizer } from '../src/auth/authorizer.js'
-import { Transport } from '../src/http/transport.js'
-import { openBlob, uploadBlob, type BlobSource } from '../src/registry/blobs.js'
-import { RegistryClient } from '../src/registry/client.js'
-import { runAction } from '../test/action/run-action.js'
-import { buildImage, pushImage } from '../test/rig/images.js'
-import { startRegistry } from '../test/rig/registry.js'
+import { baseFigures } from './base.js'
+import { Figures } from './figures.js'
+import { pushFigures } from './push.js'
 
-interface Figure {
-  name: string
-  value: number
-  unit: string
-  target: string
-  met: boolean
-}
-
-const blobMiB = Number(process.env.BENCH_BLOB_MIB ?? 512)
-const figures: Figure[] = []
-
-function record(name: string, value: number, unit: string, target: string, met: boolean): void {
-  figures.push({ name, value: Math.round(value * 10) / 10, unit, target, met })
-}
-
-async function fileSource(dir: string, mib: number): Promise<BlobSource> {
-  const path = join(dir, 'blob')
-  const chunk = randomBytes(1024 * 1024)
-  const hash = createHash('sha256')
-  const out = createWriteStream(path)
-  for (let i = 0; i < mib; i++) {
-    // Vary each MiB so the registry cannot deduplicate anything.
-    const part = Buffer.concat([
-      chunk.subarray(0, chunk.length - 4),
-      Buffer.from(Uint32Array.of(i).buffer)
-    ])
-    hash.update(part)
-    if (!out.write(part)) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-  return {
-    digest: `sha256:${hash.digest('hex')}`,
-    size: mib * 1024 * 1024,
-    open: range => createReadStream(path, range)
-  }
-}
-
-/** How far the process's resident memory rose above where it stood when the task began, in MiB. */
-async function memoryGrowthDuring(task: () => Promise<void>): Promise<number> {
-  const start = process.memoryUsage.rss()
-  let peak = start
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10)
-  try {
-    await task()
-  } finally {
-    clearInterval(timer)
-  }
-  return (peak - start) / 2 ** 20
-}
+const parts = { base: baseFigures, push: pushFigures }
 
 async function main(): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), 'acr-bench-'))
-  const registry = await startRegistry()
-  const transport = new Transport()
-  const client = new RegistryClient(
-    registry.url,
-    transport,
-    new Authorizer({ transport, credentials: { kind: 'anonymous' }, mask: () => undefined })
-  )
-  try {
-    const blob = await fileSource(work, blobMiB)
-
-    let started = performance.now()
-    const uploadGrowth = await memoryGrowthDuring(async () => {
-      await uploadBlob(client, 'bench/app', blob)
-    })
-    const uploadSeconds = (performance.now() - started) / 1000
-    record(
-      'monolithic upload',
-      blobMiB / uploadSeconds,
-      'MiB/s',
-      '>= 100',
-      blobMiB / uploadSeconds >= 100
-    )
-    record('memory growth during upload', uploadGrowth, 'MiB', '<= 64', uploadGrowth <= 64)
-
-    const chunked = await fileSource(work, Math.min(blobMiB, 256))
-    started = performance.now()
-    await uploadBlob(client, 'bench/chunked', chunked, { chunkSize: 64 * 1024 * 1024 })
-    const chunkedMiB = chunked.size / 2 ** 20
-    const chunkedSeconds = (performance.now() - started) / 1000
-    record(
-      'chunked upload (64 MiB chunks)',
-      chunkedMiB / chunkedSeconds,
-      'MiB/s',
-      '>= 50',
-      chunkedMiB / chunkedSeconds >= 50
-    )
-
-    started = performance.now()
-    const downloadGrowth = await memoryGrowthDuring(async () => {
-      const sink = new Writable({ write: (_chunk, _encoding, done) => done() })
-      await pipeline(await openBlob(client, 'bench/app', blob.digest, blob.size), sink)
-    })
-    const downloadSeconds = (performance.now() - started) / 1000
-    record(
-      'verified download',
-      blobMiB / downloadSeconds,
-      'MiB/s',
-      '>= 100',
-      blobMiB / downloadSeconds >= 100
-    )
-    record('memory growth during download', downloadGrowth, 'MiB', '<= 64', downloadGrowth <= 64)
-
-    const layout = await buildImage({ dir: join(work, 'layout'), files: { f: 'bench' } })
-    await pushImage(registry, layout, 'bench/image:v1')
-    const times: number[] = []
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now()
-      const run = await runAction({
-        operation: 'inspect',
-        registry: registry.url,
-        repository: 'bench/image',
-        tag: 'v1'
-      })
-      if (run.exitCode !== 0) throw new Error(`inspect failed: ${run.errors.join(' ')}`)
-      times.push(performance.now() - t)
-    }
-    const median = times.sort((a, b) => a - b)[2] ?? 0
-    record(
-      'inspect step, process start to exit (median of 5)',
-      median,
-      'ms',
-      '<= 1500',
-      median <= 1500
-    )
-  } finally {
-    await transport.close()
-    await registry.stop()
-    await rm(work, { recursive: true, force: true })
+  const only = process.env.BENCH_ONLY
+  if (only !== undefined && !(only in parts)) {
+    throw new Error(`BENCH_ONLY must be one of ${Object.keys(parts).join(', ')}, not ${only}`)
   }
-
-  for (const f of figures) {
-    console.log(`${f.met ? 'ok  ' : 'MISS'} ${f.name}: ${f.value} ${f.unit} (target ${f.target})`)
+  const figures = new Figures()
+  for (const [name, part] of Object.entries(parts)) {
+    if (only === undefined || only === name) await part(figures)
   }
-  const missed = figures.filter(f => !f.met).length
-  console.log(`bench: ${figures.length - missed} passed, ${missed} failed`)
-  process.exitCode = missed === 0 ? 0 : 1
+  process.exitCode = figures.report() === 0 ? 0 : 1
 }
 
 await main()

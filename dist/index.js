@@ -36820,6 +36820,7 @@ async function getManifest(client, repository, reference) {
     catch {
         throw new RegistryError(200, 'MANIFEST_INVALID', `${what}: the manifest is not valid JSON`);
     }
+    checkDescriptors(manifest, what);
     const mediaType = manifest.mediaType ?? response.header('content-type')?.split(';')[0]?.trim() ?? '';
     return { descriptor: { mediaType, digest, size: bytes.length }, bytes, manifest };
 }
@@ -36899,6 +36900,25 @@ function verifiedDigest(bytes, reference, header, what) {
     }
     return actual;
 }
+// Digests from a registry name files and folders on disk later (a layout's
+// blobs/<alg>/<hex>, the tool cache): one that is not a digest is refused here,
+// before anything can build a path from it.
+function checkDescriptors(manifest, what) {
+    const descriptors = [
+        ...('manifests' in manifest && Array.isArray(manifest.manifests) ? manifest.manifests : []),
+        ...('config' in manifest && manifest.config ? [manifest.config] : []),
+        ...('layers' in manifest && Array.isArray(manifest.layers) ? manifest.layers : []),
+        ...(manifest.subject ? [manifest.subject] : [])
+    ];
+    for (const d of descriptors) {
+        if (typeof d?.digest !== 'string' || !isDigest(d.digest)) {
+            throw new RegistryError(200, 'MANIFEST_INVALID', `${what}: the manifest lists ${JSON.stringify(d?.digest)}, which is not a digest; refused`);
+        }
+        if (!Number.isSafeInteger(d.size) || d.size < 0) {
+            throw new RegistryError(200, 'MANIFEST_INVALID', `${what}: the manifest gives ${d.digest} the size ${JSON.stringify(d.size)}; refused`);
+        }
+    }
+}
 function tooLarge(what, size) {
     return new RegistryError(413, 'MANIFEST_TOO_LARGE', `${what}: the manifest is ${size} bytes, over the ${maxManifestBytes}-byte limit`);
 }
@@ -36927,13 +36947,19 @@ function blockingAttribute(attributes, change) {
     return undefined;
 }
 /**
- * The first lock, tag then manifest then repository, that stops `change`, or
- * undefined. Items that do not exist, or that this identity may not read, say nothing.
+ * The first lock, tags then manifest then repository, that stops `change`, or
+ * undefined. Items that do not exist, or that this identity may not read, say
+ * nothing. A manifest's delete is also stopped by a lock on any of its tags.
  */
 async function findLock(metadata, repository, change, at) {
     const reads = [];
-    if (at.tag !== undefined) {
-        const tag = at.tag;
+    const tags = new Set(at.tag !== undefined ? [at.tag] : []);
+    if (at.digest !== undefined && at.tag === undefined && change === 'delete') {
+        const manifest = await metadata.getManifest(repository, at.digest).catch(() => undefined);
+        for (const tag of manifest?.tags ?? [])
+            tags.add(tag);
+    }
+    for (const tag of tags) {
         reads.push([
             'tag',
             tag,
@@ -36962,6 +36988,23 @@ async function findLock(metadata, repository, change, at) {
         const attribute = blockingAttribute(attributes, change);
         if (attribute)
             return { on, name, attribute };
+    }
+    return undefined;
+}
+/** The first lock on anything in the repository (its tags, its manifests, itself) that stops a delete of it all. */
+async function findLockInRepository(metadata, repository) {
+    const own = await findLock(metadata, repository, 'delete', {});
+    if (own)
+        return own;
+    for await (const tag of metadata.tags(repository)) {
+        const attribute = blockingAttribute(tag.changeableAttributes, 'delete');
+        if (attribute)
+            return { on: 'tag', name: tag.name, attribute };
+    }
+    for await (const manifest of metadata.manifests(repository)) {
+        const attribute = blockingAttribute(manifest.changeableAttributes, 'delete');
+        if (attribute)
+            return { on: 'manifest', name: manifest.digest, attribute };
     }
     return undefined;
 }
@@ -37028,7 +37071,10 @@ async function lock(inputs, context) {
     const repository = target.repository;
     const wanted = attributesFor(inputs.operation, inputs.attributes);
     const items = await itemsFor(target, metadata);
-    const changes = await inPool(items, inputs.concurrency, item => apply(metadata, repository, item, wanted));
+    // Everything is read before anything is written: a tag that does not exist
+    // fails the step with nothing changed, not after its neighbours were locked.
+    const befores = await inPool(items, inputs.concurrency, item => read(metadata, repository, item));
+    const changes = await inPool(items, inputs.concurrency, (item, i) => apply(metadata, repository, item, befores[i], wanted));
     for (const change of changes) {
         log.info(`${describe(change)}: ${change.changed ? `${state(change.before)} → ${state(change.after)}` : `already ${state(change.after)}, unchanged`}`);
     }
@@ -37097,8 +37143,7 @@ async function itemsFor(target, metadata) {
         }
     }
 }
-async function apply(metadata, repository, item, wanted) {
-    const before = await read(metadata, repository, item);
+async function apply(metadata, repository, item, before, wanted) {
     const needed = Object.entries(wanted).some(([key, value]) => before[key] !== value);
     const after = needed ? await write(metadata, repository, item, wanted) : before;
     return { ...item, before, after, changed: needed };
@@ -37318,7 +37363,7 @@ async function planDelete(inputs, { client, metadata }) {
             });
             if (images === undefined)
                 return { ...base, kind: 'repository', name: repository, gone: true };
-            const lock = await findLock(metadata, repository, 'delete', {});
+            const lock = await findLockInRepository(metadata, repository);
             return {
                 ...base,
                 kind: 'repository',
@@ -37350,7 +37395,9 @@ async function deleteTarget(inputs, context) {
     else {
         deleted = await carryOut(client, metadata, plan).catch(async (error) => {
             if (error instanceof RegistryError && error.disallowed && metadata) {
-                const lock = await findLock(metadata, plan.repository, 'delete', lockPlace(plan));
+                const lock = plan.kind === 'repository'
+                    ? await findLockInRepository(metadata, plan.repository)
+                    : await findLock(metadata, plan.repository, 'delete', lockPlace(plan));
                 if (lock)
                     throw lockedError(plan.repository, `delete ${what}`, lock);
             }
@@ -39235,6 +39282,8 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./src/content/file-changed.ts
 // The one error for a file that changed under a read, whichever reader saw it.
 /** A file's size changed while it was read: the layer would not match what was read. */
@@ -39253,24 +39302,68 @@ class FileChangedError extends Error {
 }
 
 ;// CONCATENATED MODULE: ./src/content/file-hash.ts
-// The sha256 of a file, read in large blocks. It runs on its own read so that
-// it can run ahead of an upload of the same file (see registry/streamed-upload).
+// The sha256 of a file, read in large blocks, on a worker thread: it runs on
+// its own read so that it can run ahead of an upload of the same file (see
+// registry/streamed-upload), and off the main thread so that the upload's
+// I/O is not queued behind it.
+
 
 
 
 /** Large reads keep the hash near the disk's and CPU's speed. */
 const readBlockBytes = 1024 * 1024;
+// Plain JavaScript run with `eval`: the action ships as one bundle, and a
+// worker script of its own would have to be found on disk beside it.
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const { createReadStream } = require('node:fs')
+const hash = createHash('sha256')
+let size = 0
+createReadStream(workerData.path, { highWaterMark: workerData.block })
+  .on('data', chunk => { hash.update(chunk); size += chunk.length })
+  .on('error', error => parentPort.postMessage({ error: error.message, code: error.code }))
+  .on('end', () => parentPort.postMessage({ digest: 'sha256:' + hash.digest('hex'), size }))
+`;
+/** Below this, a worker's start costs more than hashing on the main thread. */
+const workerAboveBytes = 8 * 1024 * 1024;
 async function hashFile(path, expectedSize) {
+    const { digest, size } = expectedSize !== undefined && expectedSize < workerAboveBytes
+        ? await hashHere(path)
+        : await hashInWorker(path);
+    if (expectedSize !== undefined && size !== expectedSize) {
+        throw new FileChangedError(path, expectedSize, size);
+    }
+    return digest;
+}
+async function hashHere(path) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
     let size = 0;
     for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: readBlockBytes })) {
         hash.update(chunk);
         size += chunk.length;
     }
-    if (expectedSize !== undefined && size !== expectedSize) {
-        throw new FileChangedError(path, expectedSize, size);
-    }
-    return `sha256:${hash.digest('hex')}`;
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+function hashInWorker(path) {
+    return new Promise((resolve, reject) => {
+        const worker = new external_node_worker_threads_.Worker(workerSource, {
+            eval: true,
+            workerData: { path, block: readBlockBytes }
+        });
+        worker.once('message', (message) => {
+            void worker.terminate();
+            if (message.error !== undefined || message.digest === undefined) {
+                reject(Object.assign(new Error(`reading ${path}: ${message.error ?? 'no digest'}`), {
+                    code: message.code
+                }));
+            }
+            else {
+                resolve({ digest: message.digest, size: message.size ?? 0 });
+            }
+        });
+        worker.once('error', reject);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/registry/blob-download.ts
@@ -39322,8 +39415,9 @@ async function fetchInto(client, repository, blob, files, { onBytes }) {
             path,
             scopes: [scopes_repositoryScope(repository, 'pull')],
             headers: resume ? { range: `bytes=${received}-` } : {},
-            // This loop resumes from the last byte; a retry inside would start over.
-            retry: false
+            // A 429 is waited out on the spot; anything else comes back to this
+            // loop, which resumes from the last byte where a retry inside would start over.
+            retry: 'throttled'
         });
         if (response.status === 200 && received > 0) {
             // The server ignored the range: start over from the first byte.
@@ -40779,26 +40873,28 @@ function isFolderLayer(layer) {
 
 
 
+
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
 async function pullLayout(client, repository, root, refName, base, context) {
     const manifests = await collectManifests(client, repository, root);
     const blobs = uniqueBlobs(manifests);
-    await (0,promises_.mkdir)((0,external_node_path_.join)(base, 'blobs'), { recursive: true });
-    const files = [];
+    // Every path goes through pathInside: a link planted at blobs/ or blobs/sha256/
+    // must not carry the layout somewhere else.
+    const paths = new Map();
     for (const digest of new Set([
         ...manifests.map(m => m.descriptor.digest),
         ...blobs.map(b => b.digest)
     ])) {
-        await (0,promises_.mkdir)((0,external_node_path_.join)(base, 'blobs', digest.split(':')[0] ?? 'sha256'), { recursive: true });
-        files.push(blobFile(digest));
+        paths.set(digest, await pathInside(base, blobFile(digest)));
     }
+    const files = [...paths.keys()].map(blobFile);
     const fetched = await fetchBlobs(blobs.map(b => ({
         digest: b.digest,
         size: b.size,
         destination: (0,external_node_path_.join)(base, blobFile(b.digest))
     })), context);
     for (const manifest of manifests) {
-        await writeAtomically((0,external_node_path_.join)(base, blobFile(manifest.descriptor.digest)), manifest.bytes);
+        await writeAtomically(paths.get(manifest.descriptor.digest) ?? '', manifest.bytes);
     }
     await writeAtomically((0,external_node_path_.join)(base, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
     const entry = {

@@ -25,7 +25,7 @@ class TokenRegistry {
   readonly tokenRequests: TokenRequestSeen[] = []
   readonly registryRequests: Array<{ path: string; authorization: string | undefined }> = []
   manifest = Buffer.from(
-    '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"sha256:0","size":0},"layers":[]}'
+    '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"a","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":0},"layers":[]}'
   )
   servedDigest: string | undefined
   expiresIn = 300

@@ -12,7 +12,7 @@ import { deleteManifest, headManifest } from '../registry/manifests.js'
 import { repositoryScope } from '../auth/scopes.js'
 import { registryError } from '../registry/errors.js'
 import type { OperationContext, OperationResult } from './context.js'
-import { findLock, lockedError, type Locked } from './locks.js'
+import { findLock, findLockInRepository, lockedError, type Locked } from './locks.js'
 import { NeedsAcrError } from './lock.js'
 import { imagesOf, referringIndexes } from './repository-images.js'
 
@@ -92,7 +92,7 @@ export async function planDelete(
         throw error
       })
       if (images === undefined) return { ...base, kind: 'repository', name: repository, gone: true }
-      const lock = await findLock(metadata, repository, 'delete', {})
+      const lock = await findLockInRepository(metadata, repository)
       return {
         ...base,
         kind: 'repository',
@@ -130,7 +130,10 @@ export async function deleteTarget(
   } else {
     deleted = await carryOut(client, metadata, plan).catch(async (error: unknown) => {
       if (error instanceof RegistryError && error.disallowed && metadata) {
-        const lock = await findLock(metadata, plan.repository, 'delete', lockPlace(plan))
+        const lock =
+          plan.kind === 'repository'
+            ? await findLockInRepository(metadata, plan.repository)
+            : await findLock(metadata, plan.repository, 'delete', lockPlace(plan))
         if (lock) throw lockedError(plan.repository, `delete ${what}`, lock)
       }
       throw error

@@ -40,8 +40,11 @@ export async function lock(
   const repository = target.repository
   const wanted = attributesFor(inputs.operation, inputs.attributes)
   const items = await itemsFor(target, metadata)
-  const changes = await inPool(items, inputs.concurrency, item =>
-    apply(metadata, repository, item, wanted)
+  // Everything is read before anything is written: a tag that does not exist
+  // fails the step with nothing changed, not after its neighbours were locked.
+  const befores = await inPool(items, inputs.concurrency, item => read(metadata, repository, item))
+  const changes = await inPool(items, inputs.concurrency, (item, i) =>
+    apply(metadata, repository, item, befores[i] as ChangeableAttributes, wanted)
   )
   for (const change of changes) {
     log.info(
@@ -127,9 +130,9 @@ async function apply(
   metadata: AcrMetadataClient,
   repository: string,
   item: Item,
+  before: ChangeableAttributes,
   wanted: ChangeableAttributes
 ): Promise<LockChange> {
-  const before = await read(metadata, repository, item)
   const needed = Object.entries(wanted).some(
     ([key, value]) => before[key as keyof ChangeableAttributes] !== value
   )

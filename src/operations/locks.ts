@@ -38,8 +38,9 @@ export function blockingAttribute(
 }
 
 /**
- * The first lock, tag then manifest then repository, that stops `change`, or
- * undefined. Items that do not exist, or that this identity may not read, say nothing.
+ * The first lock, tags then manifest then repository, that stops `change`, or
+ * undefined. Items that do not exist, or that this identity may not read, say
+ * nothing. A manifest's delete is also stopped by a lock on any of its tags.
  */
 export async function findLock(
   metadata: AcrMetadataClient,
@@ -48,8 +49,12 @@ export async function findLock(
   at: { tag?: string; digest?: string }
 ): Promise<Locked | undefined> {
   const reads: Array<[Locked['on'], string, () => Promise<ChangeableAttributes | undefined>]> = []
-  if (at.tag !== undefined) {
-    const tag = at.tag
+  const tags = new Set(at.tag !== undefined ? [at.tag] : [])
+  if (at.digest !== undefined && at.tag === undefined && change === 'delete') {
+    const manifest = await metadata.getManifest(repository, at.digest).catch(() => undefined)
+    for (const tag of manifest?.tags ?? []) tags.add(tag)
+  }
+  for (const tag of tags) {
     reads.push([
       'tag',
       tag,
@@ -76,6 +81,24 @@ export async function findLock(
     })
     const attribute = blockingAttribute(attributes, change)
     if (attribute) return { on, name, attribute }
+  }
+  return undefined
+}
+
+/** The first lock on anything in the repository (its tags, its manifests, itself) that stops a delete of it all. */
+export async function findLockInRepository(
+  metadata: AcrMetadataClient,
+  repository: string
+): Promise<Locked | undefined> {
+  const own = await findLock(metadata, repository, 'delete', {})
+  if (own) return own
+  for await (const tag of metadata.tags(repository)) {
+    const attribute = blockingAttribute(tag.changeableAttributes, 'delete')
+    if (attribute) return { on: 'tag', name: tag.name, attribute }
+  }
+  for await (const manifest of metadata.manifests(repository)) {
+    const attribute = blockingAttribute(manifest.changeableAttributes, 'delete')
+    if (attribute) return { on: 'manifest', name: manifest.digest, attribute }
   }
   return undefined
 }

@@ -73,8 +73,9 @@ async function fetchInto(
       path,
       scopes: [repositoryScope(repository, 'pull')],
       headers: resume ? { range: `bytes=${received}-` } : {},
-      // This loop resumes from the last byte; a retry inside would start over.
-      retry: false
+      // A 429 is waited out on the spot; anything else comes back to this
+      // loop, which resumes from the last byte where a retry inside would start over.
+      retry: 'throttled'
     })
     if (response.status === 200 && received > 0) {
       // The server ignored the range: start over from the first byte.

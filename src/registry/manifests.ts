@@ -69,6 +69,7 @@ export async function getManifest(
   } catch {
     throw new RegistryError(200, 'MANIFEST_INVALID', `${what}: the manifest is not valid JSON`)
   }
+  checkDescriptors(manifest, what)
   const mediaType =
     manifest.mediaType ?? response.header('content-type')?.split(';')[0]?.trim() ?? ''
   return { descriptor: { mediaType, digest, size: bytes.length }, bytes, manifest }
@@ -189,6 +190,34 @@ function verifiedDigest(
     )
   }
   return actual
+}
+
+// Digests from a registry name files and folders on disk later (a layout's
+// blobs/<alg>/<hex>, the tool cache): one that is not a digest is refused here,
+// before anything can build a path from it.
+function checkDescriptors(manifest: Manifest, what: string): void {
+  const descriptors = [
+    ...('manifests' in manifest && Array.isArray(manifest.manifests) ? manifest.manifests : []),
+    ...('config' in manifest && manifest.config ? [manifest.config] : []),
+    ...('layers' in manifest && Array.isArray(manifest.layers) ? manifest.layers : []),
+    ...(manifest.subject ? [manifest.subject] : [])
+  ]
+  for (const d of descriptors) {
+    if (typeof d?.digest !== 'string' || !isDigest(d.digest)) {
+      throw new RegistryError(
+        200,
+        'MANIFEST_INVALID',
+        `${what}: the manifest lists ${JSON.stringify(d?.digest)}, which is not a digest; refused`
+      )
+    }
+    if (!Number.isSafeInteger(d.size) || d.size < 0) {
+      throw new RegistryError(
+        200,
+        'MANIFEST_INVALID',
+        `${what}: the manifest gives ${d.digest} the size ${JSON.stringify(d.size)}; refused`
+      )
+    }
+  }
 }
 
 function tooLarge(what: string, size: number): RegistryError {

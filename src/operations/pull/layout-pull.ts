@@ -5,8 +5,9 @@
 // `org.opencontainers.image.ref.name`, and keeps the other images a layout
 // already held.
 
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathInside } from '../../content/safe-path.js'
 import { partialPathFor } from '../../registry/blob-download.js'
 import type { RegistryClient } from '../../registry/client.js'
 import { getManifest, type FetchedManifest } from '../../registry/manifests.js'
@@ -33,15 +34,16 @@ export async function pullLayout(
 ): Promise<LayoutOutcome> {
   const manifests = await collectManifests(client, repository, root)
   const blobs = uniqueBlobs(manifests)
-  await mkdir(join(base, 'blobs'), { recursive: true })
-  const files: string[] = []
+  // Every path goes through pathInside: a link planted at blobs/ or blobs/sha256/
+  // must not carry the layout somewhere else.
+  const paths = new Map<string, string>()
   for (const digest of new Set([
     ...manifests.map(m => m.descriptor.digest),
     ...blobs.map(b => b.digest)
   ])) {
-    await mkdir(join(base, 'blobs', digest.split(':')[0] ?? 'sha256'), { recursive: true })
-    files.push(blobFile(digest))
+    paths.set(digest, await pathInside(base, blobFile(digest)))
   }
+  const files = [...paths.keys()].map(blobFile)
   const fetched = await fetchBlobs(
     blobs.map(b => ({
       digest: b.digest,
@@ -51,7 +53,7 @@ export async function pullLayout(
     context
   )
   for (const manifest of manifests) {
-    await writeAtomically(join(base, blobFile(manifest.descriptor.digest)), manifest.bytes)
+    await writeAtomically(paths.get(manifest.descriptor.digest) ?? '', manifest.bytes)
   }
   await writeAtomically(join(base, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'))
   const entry: Descriptor = {
