@@ -37851,6 +37851,15 @@ async function deleteImage(image, current, context) {
     }
     catch (error) {
         const locked = error instanceof RegistryError && error.disallowed;
+        // Locked since the plan: a change like any other, so the image stays. One
+        // whose locks this run lifted and that is still refused has failed.
+        if (locked && !image.locked) {
+            return {
+                image,
+                outcome: 'changed',
+                detail: 'it was locked since the plan (ACR refused the delete)'
+            };
+        }
         return {
             image,
             outcome: locked ? 'locked' : 'failed',
@@ -37937,12 +37946,15 @@ function planRepository(snapshot, rules, context) {
             decision: goes ? 'delete' : 'keep',
             reason: goes
                 ? `belongs to ${subject}, which is deleted`
-                : `belongs to ${subject}, which is kept or not in this repository`
+                : `belongs to ${subject}, which is kept or not in this repository`,
+            belongsTo: subject
         });
     }
-    // An index that goes takes the children no kept index still lists, recursively.
+    // An index that goes takes the children no kept index still lists, recursively;
+    // a child with tags of its own is someone's image too, and stays with what it lists.
     const kept = planned.filter(p => p.decision === 'keep').map(p => p.digest);
-    const needed = reachable(kept, manifests);
+    const tagged = [...manifests.values()].filter(m => m.tags.length > 0).map(m => m.digest);
+    const needed = reachable([...kept, ...tagged.filter(d => children.has(d))], manifests);
     for (const image of planned) {
         if (image.decision !== 'delete')
             continue;
@@ -38021,6 +38033,7 @@ function deletionReason(image, rank, rules) {
         parts.push(`locked (${image.locked}), include-locked`);
     return parts.join('; ');
 }
+/** The subject a manifest belongs to by its tags alone (cosign, tag schema), if every tag says so. */
 function subjectOfTags(tags) {
     if (tags.length === 0)
         return undefined;
@@ -38295,6 +38308,8 @@ function reasonKey(reason) {
 
 
 
+
+
 async function readSnapshot(client, metadata, repository, concurrency) {
     const manifests = new Map();
     for await (const m of metadata.manifests(repository)) {
@@ -38319,13 +38334,70 @@ async function readSnapshot(client, metadata, repository, concurrency) {
     // Indexes for their children; untagged images for a subject that makes them referrers.
     const toRead = [...manifests.values()].filter(m => isIndexMediaType(m.mediaType) || m.mediaType === '' || m.tags.length === 0);
     await inPool(toRead, concurrency, async (entry) => {
-        const { manifest } = await getManifest(client, repository, entry.digest);
-        if (isIndex(manifest))
-            entry.children = manifest.manifests.map(c => c.digest);
-        if (manifest.subject?.digest)
-            entry.subject = manifest.subject.digest;
+        await readContent(client, repository, entry);
     });
     return { repository, manifests };
+}
+async function readContent(client, repository, entry) {
+    const { manifest } = await getManifest(client, repository, entry.digest);
+    if (isIndex(manifest))
+        entry.children = manifest.manifests.map(c => c.digest);
+    if (manifest.subject?.digest)
+        entry.subject = manifest.subject.digest;
+    entry.read = true;
+}
+/**
+ * A tagged OCI manifest may be a referrer (an SBOM pushed with a tag), and a
+ * referrer must not take an image's place among the newest. The newest
+ * manifests are read, a batch at a time, until `keepCount` of them are known
+ * to be images: a handful of reads, where reading every manifest would cost
+ * one per image. Docker manifests cannot have a subject and are not read.
+ */
+async function readNewest(client, snapshot, keepCount, concurrency) {
+    const children = new Set([...snapshot.manifests.values()].flatMap(m => m.children));
+    const ranked = [...snapshot.manifests.values()]
+        .filter(m => !children.has(m.digest))
+        .sort((a, b) => a.lastUpdateTime !== b.lastUpdateTime
+        ? a.lastUpdateTime > b.lastUpdateTime
+            ? -1
+            : 1
+        : a.digest < b.digest
+            ? -1
+            : 1);
+    for (;;) {
+        // The shortest run of the newest that holds keepCount manifests not known to be referrers.
+        const window = [];
+        let images = 0;
+        for (const m of ranked) {
+            if (images >= keepCount)
+                break;
+            window.push(m);
+            if (m.subject === undefined && subjectOfTags(m.tags) === undefined)
+                images++;
+        }
+        const unread = window.filter(m => !m.read && m.mediaType === mediaTypes.ociManifest);
+        if (unread.length === 0)
+            return;
+        await inPool(unread, concurrency, entry => readContent(client, snapshot.repository, entry));
+    }
+}
+/**
+ * The referrers of every image the plan keeps, from the registry's referrers
+ * API: they are artifacts of that image and stay with it. Returns whether any
+ * manifest turned out to be one, so the plan is made again.
+ */
+async function markReferrersOf(client, snapshot, kept, concurrency) {
+    let changed = false;
+    await inPool(kept, concurrency, async (digest) => {
+        for (const referrer of await listReferrers(client, snapshot.repository, digest)) {
+            const entry = snapshot.manifests.get(referrer.digest);
+            if (entry && entry.subject === undefined) {
+                entry.subject = digest;
+                changed = true;
+            }
+        }
+    });
+    return changed;
 }
 function lockOf(where, attributes) {
     const attribute = blockingAttribute(attributes, 'delete');
@@ -38364,14 +38436,13 @@ async function prune(inputs, env, context) {
     const outcomes = await inPool(repositories, Math.min(4, inputs.concurrency), async (repository) => {
         try {
             const snapshot = await readSnapshot(client, metadata, repository, inputs.concurrency);
-            return {
-                repository,
-                images: planRepository(snapshot, inputs, { now, protectedTags }),
-                executed: [],
-                verified: 0,
-                broken: [],
-                snapshot
-            };
+            await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency);
+            const plan = () => planRepository(snapshot, inputs, { now, protectedTags });
+            let images = plan();
+            const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest);
+            if (await markReferrersOf(client, snapshot, kept, inputs.concurrency))
+                images = plan();
+            return { repository, images, executed: [], verified: 0, broken: [], snapshot };
         }
         catch (error) {
             log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`);
@@ -38413,7 +38484,7 @@ async function prune(inputs, env, context) {
     }
     else {
         for (const outcome of outcomes)
-            outcome.verified = outcome.images.filter(i => i.decision === 'keep').length;
+            outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length;
     }
     return pruneReport(inputs, client.host, outcomes, planPath);
 }
@@ -38444,7 +38515,8 @@ async function pullRequestProtection(inputs, env, { transport, log }) {
 // After the deletions, each repository is listed again: every kept image must
 // still be there, and every child of a kept index with it.
 async function verify(metadata, outcome) {
-    const kept = outcome.images.filter(i => i.decision === 'keep');
+    // Images only: a kept signature is not an image, and is not counted as one.
+    const kept = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo);
     if (outcome.skipped || kept.length === 0)
         return;
     const present = new Map();
@@ -39428,16 +39500,23 @@ async function fetchInto(client, repository, blob, files, { onBytes }) {
         else if (response.status !== 200 && !(resume && response.status === 206)) {
             throw await errors_registryError(response, what);
         }
-        for await (const chunk of response.body) {
-            const bytes = chunk;
-            if (received + bytes.length > blob.size) {
-                response.body.destroy();
-                throw tooLong(what, blob.size);
+        const writer = new BatchedWriter(files, received);
+        try {
+            for await (const chunk of response.body) {
+                const bytes = chunk;
+                if (received + bytes.length > blob.size) {
+                    response.body.destroy();
+                    throw tooLong(what, blob.size);
+                }
+                hash.update(bytes);
+                received += bytes.length;
+                await writer.add(bytes);
+                onBytes?.(bytes.length);
             }
-            await Promise.all(files.map(file => file.write(bytes, 0, bytes.length, received)));
-            hash.update(bytes);
-            received += bytes.length;
-            onBytes?.(bytes.length);
+        }
+        finally {
+            // What was hashed is on disk before a resume asks for the bytes after it.
+            await writer.flush();
         }
     });
     if (received !== blob.size) {
@@ -39446,6 +39525,55 @@ async function fetchInto(client, repository, blob, files, { onBytes }) {
     const actual = `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`;
     if (actual !== blob.digest) {
         throw new DigestMismatchError(`${what}: content does not match its digest ${blob.digest} (got ${actual})`);
+    }
+}
+/** Writes about this much at once: few system calls, little memory. */
+const batchBytes = 1024 * 1024;
+// Collects chunks into batches written with one writev each, one batch in
+// flight while the next fills, so the download waits on the disk only when
+// the disk is behind.
+class BatchedWriter {
+    files;
+    position;
+    pending = [];
+    pendingBytes = 0;
+    writing = Promise.resolve();
+    constructor(files, position) {
+        this.files = files;
+        this.position = position;
+    }
+    async add(chunk) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        if (this.pendingBytes < batchBytes)
+            return;
+        await this.writing;
+        this.start();
+    }
+    async flush() {
+        await this.writing;
+        if (this.pendingBytes > 0) {
+            this.start();
+            await this.writing;
+        }
+    }
+    start() {
+        const buffers = this.pending;
+        const at = this.position;
+        this.position += this.pendingBytes;
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.writing = Promise.all(this.files.map(file => writeAll(file, buffers, at))).then(() => undefined);
+        // Awaited by the next add or flush; until then a failure must not count as unhandled.
+        this.writing.catch(() => undefined);
+    }
+}
+async function writeAll(file, buffers, position) {
+    const total = buffers.reduce((sum, b) => sum + b.length, 0);
+    const { bytesWritten } = await file.writev(buffers, position);
+    if (bytesWritten < total) {
+        const rest = Buffer.concat(buffers).subarray(bytesWritten);
+        await file.write(rest, 0, rest.length, position + bytesWritten);
     }
 }
 function tooLong(what, size) {

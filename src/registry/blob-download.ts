@@ -85,16 +85,22 @@ async function fetchInto(
     } else if (response.status !== 200 && !(resume && response.status === 206)) {
       throw await registryError(response, what)
     }
-    for await (const chunk of response.body) {
-      const bytes = chunk as Buffer
-      if (received + bytes.length > blob.size) {
-        response.body.destroy()
-        throw tooLong(what, blob.size)
+    const writer = new BatchedWriter(files, received)
+    try {
+      for await (const chunk of response.body) {
+        const bytes = chunk as Buffer
+        if (received + bytes.length > blob.size) {
+          response.body.destroy()
+          throw tooLong(what, blob.size)
+        }
+        hash.update(bytes)
+        received += bytes.length
+        await writer.add(bytes)
+        onBytes?.(bytes.length)
       }
-      await Promise.all(files.map(file => file.write(bytes, 0, bytes.length, received)))
-      hash.update(bytes)
-      received += bytes.length
-      onBytes?.(bytes.length)
+    } finally {
+      // What was hashed is on disk before a resume asks for the bytes after it.
+      await writer.flush()
     }
   })
   if (received !== blob.size) {
@@ -105,6 +111,61 @@ async function fetchInto(
     throw new DigestMismatchError(
       `${what}: content does not match its digest ${blob.digest} (got ${actual})`
     )
+  }
+}
+
+/** Writes about this much at once: few system calls, little memory. */
+const batchBytes = 1024 * 1024
+
+// Collects chunks into batches written with one writev each, one batch in
+// flight while the next fills, so the download waits on the disk only when
+// the disk is behind.
+class BatchedWriter {
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly files: FileHandle[],
+    private position: number
+  ) {}
+
+  async add(chunk: Buffer): Promise<void> {
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
+    if (this.pendingBytes < batchBytes) return
+    await this.writing
+    this.start()
+  }
+
+  async flush(): Promise<void> {
+    await this.writing
+    if (this.pendingBytes > 0) {
+      this.start()
+      await this.writing
+    }
+  }
+
+  private start(): void {
+    const buffers = this.pending
+    const at = this.position
+    this.position += this.pendingBytes
+    this.pending = []
+    this.pendingBytes = 0
+    this.writing = Promise.all(this.files.map(file => writeAll(file, buffers, at))).then(
+      () => undefined
+    )
+    // Awaited by the next add or flush; until then a failure must not count as unhandled.
+    this.writing.catch(() => undefined)
+  }
+}
+
+async function writeAll(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  const total = buffers.reduce((sum, b) => sum + b.length, 0)
+  const { bytesWritten } = await file.writev(buffers, position)
+  if (bytesWritten < total) {
+    const rest = Buffer.concat(buffers).subarray(bytesWritten)
+    await file.write(rest, 0, rest.length, position + bytesWritten)
   }
 }
 

@@ -118,6 +118,15 @@ async function deleteImage(
       : { image, outcome: 'gone', detail: 'already gone' }
   } catch (error) {
     const locked = error instanceof RegistryError && error.disallowed
+    // Locked since the plan: a change like any other, so the image stays. One
+    // whose locks this run lifted and that is still refused has failed.
+    if (locked && !image.locked) {
+      return {
+        image,
+        outcome: 'changed',
+        detail: 'it was locked since the plan (ACR refused the delete)'
+      }
+    }
     return {
       image,
       outcome: locked ? 'locked' : 'failed',

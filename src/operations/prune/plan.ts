@@ -81,13 +81,16 @@ export function planRepository(
       decision: goes ? 'delete' : 'keep',
       reason: goes
         ? `belongs to ${subject}, which is deleted`
-        : `belongs to ${subject}, which is kept or not in this repository`
+        : `belongs to ${subject}, which is kept or not in this repository`,
+      belongsTo: subject
     })
   }
 
-  // An index that goes takes the children no kept index still lists, recursively.
+  // An index that goes takes the children no kept index still lists, recursively;
+  // a child with tags of its own is someone's image too, and stays with what it lists.
   const kept = planned.filter(p => p.decision === 'keep').map(p => p.digest)
-  const needed = reachable(kept, manifests)
+  const tagged = [...manifests.values()].filter(m => m.tags.length > 0).map(m => m.digest)
+  const needed = reachable([...kept, ...tagged.filter(d => children.has(d))], manifests)
   for (const image of planned) {
     if (image.decision !== 'delete') continue
     const owned = [...reachable([image.digest], manifests)].filter(
@@ -167,7 +170,8 @@ function deletionReason(image: SnapshotManifest, rank: number, rules: PruneRules
   return parts.join('; ')
 }
 
-function subjectOfTags(tags: string[]): string | undefined {
+/** The subject a manifest belongs to by its tags alone (cosign, tag schema), if every tag says so. */
+export function subjectOfTags(tags: string[]): string | undefined {
   if (tags.length === 0) return undefined
   const subjects = tags.map(t => subjectTag.exec(t))
   if (subjects.some(m => m === null)) return undefined

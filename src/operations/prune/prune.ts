@@ -17,7 +17,7 @@ import { executePlan, type Executed } from './execute.js'
 import { capDeletions, oldestFirst, planRepository, shardOf, type PlannedImage } from './plan.js'
 import { openPullRequests, pullRequestTags } from './pull-requests.js'
 import { pruneReport } from './prune-report.js'
-import { readSnapshot, type RepositorySnapshot } from './snapshot.js'
+import { markReferrersOf, readNewest, readSnapshot, type RepositorySnapshot } from './snapshot.js'
 
 export interface RepositoryOutcome {
   repository: string
@@ -61,14 +61,12 @@ async function prune(
     async repository => {
       try {
         const snapshot = await readSnapshot(client, metadata, repository, inputs.concurrency)
-        return {
-          repository,
-          images: planRepository(snapshot, inputs, { now, protectedTags }),
-          executed: [],
-          verified: 0,
-          broken: [],
-          snapshot
-        }
+        await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency)
+        const plan = (): PlannedImage[] => planRepository(snapshot, inputs, { now, protectedTags })
+        let images = plan()
+        const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest)
+        if (await markReferrersOf(client, snapshot, kept, inputs.concurrency)) images = plan()
+        return { repository, images, executed: [], verified: 0, broken: [], snapshot }
       } catch (error) {
         log.warning(
           `${repository}: left alone, it could not be read whole: ${(error as Error).message}`
@@ -121,7 +119,7 @@ async function prune(
     await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome))
   } else {
     for (const outcome of outcomes)
-      outcome.verified = outcome.images.filter(i => i.decision === 'keep').length
+      outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length
   }
   return pruneReport(inputs, client.host, outcomes, planPath)
 }
@@ -161,7 +159,8 @@ async function verify(
   metadata: AcrMetadataClient,
   outcome: RepositoryOutcome & { snapshot?: RepositorySnapshot }
 ): Promise<void> {
-  const kept = outcome.images.filter(i => i.decision === 'keep')
+  // Images only: a kept signature is not an image, and is not counted as one.
+  const kept = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo)
   if (outcome.skipped || kept.length === 0) return
   const present = new Map<string, ManifestProperties>()
   try {

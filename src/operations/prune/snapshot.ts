@@ -7,10 +7,12 @@
 import type { AcrMetadataClient, ChangeableAttributes } from '../../registry/acr-metadata.js'
 import type { RegistryClient } from '../../registry/client.js'
 import { getManifest } from '../../registry/manifests.js'
-import { isIndexMediaType } from '../../registry/media-types.js'
+import { isIndexMediaType, mediaTypes } from '../../registry/media-types.js'
+import { listReferrers } from '../../registry/referrers.js'
 import { isIndex } from '../../registry/types.js'
 import { blockingAttribute } from '../locks.js'
 import { inPool } from '../pool.js'
+import { subjectOfTags } from './plan.js'
 
 export interface SnapshotManifest {
   digest: string
@@ -24,6 +26,8 @@ export interface SnapshotManifest {
   subject?: string
   /** What locks it against a delete, in words; undefined when nothing does. */
   locked?: string
+  /** Whether its content was read, so that `subject` is known rather than assumed absent. */
+  read?: boolean
 }
 
 export interface RepositorySnapshot {
@@ -60,11 +64,84 @@ export async function readSnapshot(
     m => isIndexMediaType(m.mediaType) || m.mediaType === '' || m.tags.length === 0
   )
   await inPool(toRead, concurrency, async entry => {
-    const { manifest } = await getManifest(client, repository, entry.digest)
-    if (isIndex(manifest)) entry.children = manifest.manifests.map(c => c.digest)
-    if (manifest.subject?.digest) entry.subject = manifest.subject.digest
+    await readContent(client, repository, entry)
   })
   return { repository, manifests }
+}
+
+async function readContent(
+  client: RegistryClient,
+  repository: string,
+  entry: SnapshotManifest
+): Promise<void> {
+  const { manifest } = await getManifest(client, repository, entry.digest)
+  if (isIndex(manifest)) entry.children = manifest.manifests.map(c => c.digest)
+  if (manifest.subject?.digest) entry.subject = manifest.subject.digest
+  entry.read = true
+}
+
+/**
+ * A tagged OCI manifest may be a referrer (an SBOM pushed with a tag), and a
+ * referrer must not take an image's place among the newest. The newest
+ * manifests are read, a batch at a time, until `keepCount` of them are known
+ * to be images: a handful of reads, where reading every manifest would cost
+ * one per image. Docker manifests cannot have a subject and are not read.
+ */
+export async function readNewest(
+  client: RegistryClient,
+  snapshot: RepositorySnapshot,
+  keepCount: number,
+  concurrency: number
+): Promise<void> {
+  const children = new Set([...snapshot.manifests.values()].flatMap(m => m.children))
+  const ranked = [...snapshot.manifests.values()]
+    .filter(m => !children.has(m.digest))
+    .sort((a, b) =>
+      a.lastUpdateTime !== b.lastUpdateTime
+        ? a.lastUpdateTime > b.lastUpdateTime
+          ? -1
+          : 1
+        : a.digest < b.digest
+          ? -1
+          : 1
+    )
+  for (;;) {
+    // The shortest run of the newest that holds keepCount manifests not known to be referrers.
+    const window: SnapshotManifest[] = []
+    let images = 0
+    for (const m of ranked) {
+      if (images >= keepCount) break
+      window.push(m)
+      if (m.subject === undefined && subjectOfTags(m.tags) === undefined) images++
+    }
+    const unread = window.filter(m => !m.read && m.mediaType === mediaTypes.ociManifest)
+    if (unread.length === 0) return
+    await inPool(unread, concurrency, entry => readContent(client, snapshot.repository, entry))
+  }
+}
+
+/**
+ * The referrers of every image the plan keeps, from the registry's referrers
+ * API: they are artifacts of that image and stay with it. Returns whether any
+ * manifest turned out to be one, so the plan is made again.
+ */
+export async function markReferrersOf(
+  client: RegistryClient,
+  snapshot: RepositorySnapshot,
+  kept: string[],
+  concurrency: number
+): Promise<boolean> {
+  let changed = false
+  await inPool(kept, concurrency, async digest => {
+    for (const referrer of await listReferrers(client, snapshot.repository, digest)) {
+      const entry = snapshot.manifests.get(referrer.digest)
+      if (entry && entry.subject === undefined) {
+        entry.subject = digest
+        changed = true
+      }
+    }
+  })
+  return changed
 }
 
 function lockOf(where: string, attributes: ChangeableAttributes | undefined): { locked?: string } {

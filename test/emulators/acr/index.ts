@@ -22,6 +22,7 @@ import {
   type Permissions,
   type User
 } from './identity.js'
+import { Latency } from './latency.js'
 import { StorageLayout } from './layout.js'
 import { BodyTooLarge, errors, sendError } from './replies.js'
 import { type OAuthContext } from './oauth.js'
@@ -61,6 +62,8 @@ export interface AcrEmulatorOptions {
   blobUrlLifetimeSeconds?: number
   /** Milliseconds since the epoch: for token lifetimes, ACR times, SAS expiry and the throttle. */
   clock?: () => number
+  /** Milliseconds every answer of the login server waits (see latency()); 0 by default. */
+  latencyMs?: number
 }
 
 /** A time to set: one Date sets both, or each on its own. */
@@ -86,6 +89,8 @@ export interface AcrEmulator {
   clearRequests(): void
   faults: FaultControls
   setAnonymousPull(enabled: boolean): void
+  /** Delays every later answer of the login server by `ms`, as a registry that far away would. */
+  latency(ms: number): void
   setTagTime(repository: string, tag: string, time: TimeChange): Promise<void>
   /** `reference` is a digest, or a tag whose manifest is meant. */
   setManifestTime(repository: string, reference: string, time: TimeChange): Promise<void>
@@ -158,15 +163,18 @@ async function assemble(
     permissions: options.permissions ?? defaultPermissions(users)
   }
   const deleter = new Deleter(state, layout, backing)
-  const handler = router({
-    site,
-    tokens,
-    faults,
-    oauth,
-    v2: { state, discovery, layout, backing, deleter, storage },
-    metadata: { site, state, discovery, deleter },
-    logDropped: (req, target) => origin.logDropped(req, target)
-  })
+  const latency = new Latency(options.latencyMs ?? 0)
+  const handler = latency.wrap(
+    router({
+      site,
+      tokens,
+      faults,
+      oauth,
+      v2: { state, discovery, layout, backing, deleter, storage },
+      metadata: { site, state, discovery, deleter },
+      logDropped: (req, target) => origin.logDropped(req, target)
+    })
+  )
   const origin = await startOrigin({
     ca,
     dir,
@@ -212,6 +220,7 @@ async function assemble(
     setAnonymousPull: enabled => {
       oauth.anonymousPull = enabled
     },
+    latency: ms => latency.set(ms),
     setTagTime: async (name, tag, time) => {
       const record = (await repository(name)).tags.get(tag)
       if (!record) throw new Error(`no tag ${name}:${tag}`)
