@@ -42228,14 +42228,27 @@ async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
 
 
 
-async function uploadWhileHashing(client, repository, source) {
-    let first = true;
+
+/**
+ * The hash gets this head start before an upload is risked: alone on the CPU
+ * it finishes sooner, which is what an unchanged push waits for, and a file
+ * that hashes within it goes the plain way (HEAD, then one PUT) with no
+ * session to drop. Half a second is a few percent of a large upload.
+ */
+const hashHeadStartMs = 500;
+async function uploadWhileHashing(client, repository, source, headStartMs = hashHeadStartMs) {
+    source.digest.catch(() => undefined);
+    const early = await Promise.race([
+        source.digest,
+        (0,promises_namespaceObject.setTimeout)(headStartMs, undefined, { ref: false }).then(() => undefined)
+    ]);
+    let first = early === undefined;
     return client.retrying('PATCH', uploadsPath(repository), async () => {
         if (first) {
             first = false;
             return speculate(client, repository, source);
         }
-        // A second try knows the digest: the plain path (HEAD, POST, PUT) serves it.
+        // The digest is known: the plain path (HEAD, POST, PUT) serves it.
         const digest = await source.digest;
         if ((await headBlob(client, repository, digest)) !== undefined) {
             return { digest, outcome: 'exists' };

@@ -133,7 +133,7 @@ describe('uploadWhileHashing on the distribution registry', () => {
 
   it('uploads a new blob while it is hashed, in one PATCH and one PUT', async () => {
     const before = (await registry.requests()).length
-    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size))
+    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size), 0)
     expect(result).toEqual({ digest: file.digest, outcome: 'uploaded' })
 
     expect(await headBlob(client, repository, file.digest)).toBe(size)
@@ -144,9 +144,20 @@ describe('uploadWhileHashing on the distribution registry', () => {
     expect(sent.filter(isFinalPut).map(e => e.status)).toEqual([201])
   })
 
+  it('sends a blob that hashes within the head start the plain way: HEAD, then one PUT, no PATCH', async () => {
+    const small = await randomFile('head-start.bin', MiB)
+    const before = (await registry.requests()).length
+    const result = await uploadWhileHashing(client, repository, unhashed(small.path, MiB))
+    expect(result).toEqual({ digest: small.digest, outcome: 'uploaded' })
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.filter(e => e.method === 'PATCH')).toEqual([])
+    expect(sent.filter(isFinalPut).map(e => e.status)).toEqual([201])
+    expect(await fetchDigest(repository, small.digest)).toEqual({ digest: small.digest, size: MiB })
+  })
+
   it('drops the session of a blob the registry has, sending no PUT ?digest=', async () => {
     const before = (await registry.requests()).length
-    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size))
+    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size), 0)
     expect(result).toEqual({ digest: file.digest, outcome: 'exists' })
 
     const sent = ours((await registry.requests()).slice(before), repository)
@@ -171,7 +182,7 @@ describe('uploadWhileHashing on the distribution registry', () => {
     const digest = new Promise<string>((_resolve, reject) => (fail = reject))
     digest.catch(() => undefined)
     const before = (await registry.requests()).length
-    const upload = uploadWhileHashing(client, repository, unhashed(other.path, 2 * MiB, digest))
+    const upload = uploadWhileHashing(client, repository, unhashed(other.path, 2 * MiB, digest), 0)
     setTimeout(() => fail(failure), 20)
     await expect(upload).rejects.toBe(failure)
 
@@ -272,7 +283,7 @@ describe('whole uploads started again through the ACR emulator', () => {
       status: 'reset',
       times: 1
     })
-    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size))
+    const result = await uploadWhileHashing(client, repository, unhashed(file.path, size), 0)
     expect(result).toEqual({ digest: file.digest, outcome: 'uploaded' })
     expect(await fetchDigest(repository, file.digest)).toEqual({ digest: file.digest, size })
   })
@@ -314,7 +325,7 @@ describe('whole uploads started again through the ACR emulator', () => {
     })
     try {
       const source = unhashed(file.path, 256 * 1024)
-      await expect(uploadWhileHashing(client, repository, source)).rejects.toThrow()
+      await expect(uploadWhileHashing(client, repository, source, 0)).rejects.toThrow()
       await logSettled()
       // Three attempts in all, as for any other exchange: not three of three.
       expect(sessionsOf(repository).posts.length).toBeLessThanOrEqual(3)

@@ -8,6 +8,7 @@
 // small chunks (ACR's Basic tier counts about 100 writes a minute).
 
 import type { Readable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import { repositoryScope } from '../auth/scopes.js'
 import type { HttpResponse } from '../http/transport.js'
 import {
@@ -37,18 +38,32 @@ export interface StreamedOutcome {
   outcome: UploadOutcome
 }
 
+/**
+ * The hash gets this head start before an upload is risked: alone on the CPU
+ * it finishes sooner, which is what an unchanged push waits for, and a file
+ * that hashes within it goes the plain way (HEAD, then one PUT) with no
+ * session to drop. Half a second is a few percent of a large upload.
+ */
+export const hashHeadStartMs = 500
+
 export async function uploadWhileHashing(
   client: RegistryClient,
   repository: string,
-  source: UnhashedSource
+  source: UnhashedSource,
+  headStartMs = hashHeadStartMs
 ): Promise<StreamedOutcome> {
-  let first = true
+  source.digest.catch(() => undefined)
+  const early = await Promise.race([
+    source.digest,
+    delay(headStartMs, undefined, { ref: false }).then(() => undefined)
+  ])
+  let first = early === undefined
   return client.retrying('PATCH', uploadsPath(repository), async () => {
     if (first) {
       first = false
       return speculate(client, repository, source)
     }
-    // A second try knows the digest: the plain path (HEAD, POST, PUT) serves it.
+    // The digest is known: the plain path (HEAD, POST, PUT) serves it.
     const digest = await source.digest
     if ((await headBlob(client, repository, digest)) !== undefined) {
       return { digest, outcome: 'exists' }
