@@ -35608,8 +35608,18 @@ async function errors_registryError(response, what) {
     const first = errors[0];
     const reason = first
         ? errors.map(e => [e.code, e.message].filter(Boolean).join(': ')).join('; ')
-        : text.trim().slice(0, 200) || `HTTP ${response.status}`;
+        : text.trim().slice(0, 200) || statusText(response.status);
     return new RegistryError(response.status, first?.code, `${what}: ${response.status} ${reason}${hint(response.status, first?.code)}`, errors, parseRetryAfter(response.header('retry-after'), Date.now()));
+}
+function statusText(status) {
+    const names = {
+        429: 'Too Many Requests',
+        500: 'Internal Server Error',
+        502: 'Bad Gateway',
+        503: 'Service Unavailable',
+        504: 'Gateway Timeout'
+    };
+    return names[status] ?? `HTTP ${status}`;
 }
 function hint(status, code) {
     if (code === 'REGISTRY_DISALLOWED_OPERATION' || status === 405) {
@@ -35694,7 +35704,11 @@ class RegistryClient {
     async ping() {
         const response = await this.request({ method: 'GET', path: '/v2/', scopes: [] });
         if (response.status !== 200) {
-            throw await errors_registryError(response, `${this.host} does not answer as an OCI registry at /v2/`);
+            // A registry that throttles or fails answers all the same; only other answers say it is none.
+            const what = response.status === 429 || response.status >= 500
+                ? `${this.host} GET /v2/ kept failing after retries`
+                : `${this.host} does not answer as an OCI registry at /v2/`;
+            throw await errors_registryError(response, what);
         }
         await response.discard();
         const acr = /\.azurecr\.(io|cn|us)$/i.test(this.baseUrl.hostname) ||

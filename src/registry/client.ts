@@ -85,7 +85,12 @@ export class RegistryClient {
   async ping(): Promise<RegistryInfo> {
     const response = await this.request({ method: 'GET', path: '/v2/', scopes: [] })
     if (response.status !== 200) {
-      throw await registryError(response, `${this.host} does not answer as an OCI registry at /v2/`)
+      // A registry that throttles or fails answers all the same; only other answers say it is none.
+      const what =
+        response.status === 429 || response.status >= 500
+          ? `${this.host} GET /v2/ kept failing after retries`
+          : `${this.host} does not answer as an OCI registry at /v2/`
+      throw await registryError(response, what)
     }
     await response.discard()
     const acr =

@@ -52,7 +52,7 @@ export async function registryError(response: HttpResponse, what: string): Promi
   const first = errors[0]
   const reason = first
     ? errors.map(e => [e.code, e.message].filter(Boolean).join(': ')).join('; ')
-    : text.trim().slice(0, 200) || `HTTP ${response.status}`
+    : text.trim().slice(0, 200) || statusText(response.status)
   return new RegistryError(
     response.status,
     first?.code,
@@ -60,6 +60,17 @@ export async function registryError(response: HttpResponse, what: string): Promi
     errors,
     parseRetryAfter(response.header('retry-after'), Date.now())
   )
+}
+
+function statusText(status: number): string {
+  const names: Record<number, string> = {
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout'
+  }
+  return names[status] ?? `HTTP ${status}`
 }
 
 function hint(status: number, code: string | undefined): string {
