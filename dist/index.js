@@ -37785,7 +37785,7 @@ var external_node_os_ = __nccwpck_require__(8161);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/operations/prune/execute.ts
 // Carries out a prune plan: each image by manifest digest (one write: ACR
-// removes its tags with it), oldest first, then the children of an index
+// removes its tags with it), in the plan's order, then the children of an index
 // that nothing kept lists. Just before its deletes, a repository's manifests
 // are listed again (a page of a thousand is one read, where a read per image
 // would double the requests): an image whose tags or manifest lock changed
@@ -37999,6 +37999,23 @@ function oldestFirst(a, b) {
                 : a.digest > b.digest
                     ? 1
                     : 0;
+}
+/**
+ * The order deletions are carried out in: a repository at a time, the
+ * repository with the oldest deletion first, and oldest first within each.
+ * Each repository is listed again just before its deletes; taking them
+ * together keeps that one listing fresh for all of them, where interleaving
+ * every repository by age would list each again and again.
+ */
+function deletionOrder(deletions) {
+    const byRepository = new Map();
+    for (const image of [...deletions].sort(oldestFirst)) {
+        const group = byRepository.get(image.repository) ?? [];
+        group.push(image);
+        byRepository.set(image.repository, group);
+    }
+    // A Map keeps insertion order: the repository of the oldest deletion came first.
+    return [...byRepository.values()].flat();
 }
 function newestFirst(a, b) {
     if (a.lastUpdateTime !== b.lastUpdateTime)
@@ -38421,8 +38438,8 @@ function lockOf(where, attributes) {
 ;// CONCATENATED MODULE: ./src/operations/prune/prune.ts
 // prune: image-level retention across one repository or a glob of them, on
 // ACR. Read everything, plan (written to a JSON file), stop there on a dry
-// run; otherwise delete what the plan says, oldest first, then read every
-// kept image again and prove it complete. Failed items fail the step at the
+// run; otherwise delete what the plan says, a repository at a time and oldest
+// first, then read every kept image again and prove it complete. Failed items fail the step at the
 // end, after everything else was done and reported.
 
 
@@ -38479,7 +38496,7 @@ async function prune(inputs, env, context) {
     await (0,promises_.writeFile)(planPath, JSON.stringify({ images: all.map(planEntry) }, null, 2));
     log.info(`plan: ${planPath} (${all.filter(i => i.decision === 'delete').length} to delete, ${all.filter(i => i.decision === 'keep').length} to keep)`);
     if (!inputs.dryRun) {
-        const deletions = all.filter(i => i.decision === 'delete').sort(oldestFirst);
+        const deletions = deletionOrder(all.filter(i => i.decision === 'delete'));
         const executed = await executePlan(deletions, {
             client,
             metadata,

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 import type { CompiledPattern } from '../../src/inputs.js'
 import {
   capDeletions,
+  deletionOrder,
   planRepository,
   shardOf,
   type PlannedImage,
@@ -462,6 +463,38 @@ describe('capDeletions', () => {
     const before = structuredClone(images)
     expect(capDeletions(images, 2)).toBe(0)
     expect(images).toEqual(before)
+  })
+})
+
+describe('deletionOrder', () => {
+  const image = (repository: string, name: string, age: number): PlannedImage => ({
+    repository,
+    digest: digestOf(name),
+    tags: [],
+    time: daysAgo(age),
+    size: 1,
+    decision: 'delete',
+    reason: 'rank 9, beyond keep-count 1'
+  })
+
+  it('takes a repository at a time, the one with the oldest deletion first, oldest first in each', () => {
+    const order = deletionOrder([
+      image('team/a', 'a-new', 1),
+      image('team/b', 'b-old', 30),
+      image('team/c', 'c-only', 25),
+      image('team/a', 'a-old', 20),
+      image('team/b', 'b-new', 2)
+    ])
+    expect(order.map(i => i.digest)).toEqual(
+      ['b-old', 'b-new', 'c-only', 'a-old', 'a-new'].map(digestOf)
+    )
+  })
+
+  it('keeps every deletion and leaves its input as it was', () => {
+    const input = [image('r', 'one', 1), image('s', 'two', 2), image('r', 'three', 3)]
+    const before = structuredClone(input)
+    expect(deletionOrder(input)).toHaveLength(3)
+    expect(input).toEqual(before)
   })
 })
 

@@ -1,5 +1,5 @@
 // Carries out a prune plan: each image by manifest digest (one write: ACR
-// removes its tags with it), oldest first, then the children of an index
+// removes its tags with it), in the plan's order, then the children of an index
 // that nothing kept lists. Just before its deletes, a repository's manifests
 // are listed again (a page of a thousand is one read, where a read per image
 // would double the requests): an image whose tags or manifest lock changed

@@ -125,6 +125,24 @@ export function oldestFirst(a: PlannedImage, b: PlannedImage): number {
           : 0
 }
 
+/**
+ * The order deletions are carried out in: a repository at a time, the
+ * repository with the oldest deletion first, and oldest first within each.
+ * Each repository is listed again just before its deletes; taking them
+ * together keeps that one listing fresh for all of them, where interleaving
+ * every repository by age would list each again and again.
+ */
+export function deletionOrder(deletions: PlannedImage[]): PlannedImage[] {
+  const byRepository = new Map<string, PlannedImage[]>()
+  for (const image of [...deletions].sort(oldestFirst)) {
+    const group = byRepository.get(image.repository) ?? []
+    group.push(image)
+    byRepository.set(image.repository, group)
+  }
+  // A Map keeps insertion order: the repository of the oldest deletion came first.
+  return [...byRepository.values()].flat()
+}
+
 function newestFirst(a: SnapshotManifest, b: SnapshotManifest): number {
   if (a.lastUpdateTime !== b.lastUpdateTime) return a.lastUpdateTime > b.lastUpdateTime ? -1 : 1
   return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0

@@ -1,7 +1,7 @@
 // prune: image-level retention across one repository or a glob of them, on
 // ACR. Read everything, plan (written to a JSON file), stop there on a dry
-// run; otherwise delete what the plan says, oldest first, then read every
-// kept image again and prove it complete. Failed items fail the step at the
+// run; otherwise delete what the plan says, a repository at a time and oldest
+// first, then read every kept image again and prove it complete. Failed items fail the step at the
 // end, after everything else was done and reported.
 
 import { createHash } from 'node:crypto'
@@ -14,7 +14,7 @@ import type { OperationContext, OperationResult } from '../context.js'
 import { NeedsAcrError } from '../lock.js'
 import { inPool } from '../pool.js'
 import { executePlan, type Executed } from './execute.js'
-import { capDeletions, oldestFirst, planRepository, shardOf, type PlannedImage } from './plan.js'
+import { capDeletions, deletionOrder, planRepository, shardOf, type PlannedImage } from './plan.js'
 import { openPullRequests, pullRequestTags } from './pull-requests.js'
 import { pruneReport } from './prune-report.js'
 import { markReferrersOf, readNewest, readSnapshot, type RepositorySnapshot } from './snapshot.js'
@@ -99,7 +99,7 @@ async function prune(
   )
 
   if (!inputs.dryRun) {
-    const deletions = all.filter(i => i.decision === 'delete').sort(oldestFirst)
+    const deletions = deletionOrder(all.filter(i => i.decision === 'delete'))
     const executed = await executePlan(deletions, {
       client,
       metadata,
