@@ -34937,7 +34937,7 @@ class Authorizer {
         // Remembered without its scope and error: those belong to this one request.
         const { scope: _scope, error: _error, ...lasting } = challenge.params;
         this.challenges.set(origin, { scheme: challenge.scheme, params: lasting });
-        const wanted = mergeScopes(scopes, challenge.params.scope);
+        const wanted = this.widen(mergeScopes(scopes, challenge.params.scope));
         if (presented !== undefined && challenge.scheme === 'bearer') {
             const key = this.cacheKey(challenge, wanted);
             if (challenge.params.error === 'insufficient_scope' && this.tokens.has(key)) {
@@ -34958,8 +34958,16 @@ class Authorizer {
             }
             return basicHeader(credentials.username, credentials.password);
         }
-        const grant = await this.token(challenge, scopes);
+        const grant = await this.token(challenge, this.widen(scopes));
         return `Bearer ${grant.token}`;
+    }
+    widen(scopes) {
+        const actions = this.options.repositoryActions;
+        if (!actions?.length)
+            return scopes;
+        return mergeScopes(scopes, scopes
+            .filter(scope => scope.startsWith('repository:'))
+            .map(scope => `${scope.slice(0, scope.lastIndexOf(':'))}:${actions.join(',')}`));
     }
     token(challenge, scopes) {
         const key = this.cacheKey(challenge, scopes);
@@ -35741,13 +35749,24 @@ function connect(inputs, runner) {
     const authorizer = new Authorizer({
         transport,
         credentials: credentialsFor(inputs, transport, runner),
-        mask: runner.mask
+        mask: runner.mask,
+        repositoryActions: repositoryActionsFor(inputs)
     });
     return {
         client: new RegistryClient(inputs.registry.baseUrl, transport, authorizer),
         transport,
         close: () => transport.close()
     };
+}
+// A prune reads, lists and deletes in every repository it touches: one token
+// each, where asking per kind of request took three. Other operations touch
+// one repository and ask for just what each request needs.
+function repositoryActionsFor(inputs) {
+    if (inputs.operation !== 'prune')
+        return undefined;
+    if (inputs.dryRun)
+        return ['metadata_read', 'pull'];
+    return ['delete', 'metadata_read', 'pull', ...(inputs.includeLocked ? ['metadata_write'] : [])];
 }
 function credentialsFor(inputs, transport, runner) {
     const { auth } = inputs;

@@ -39,13 +39,23 @@ export function connect(inputs: Inputs, runner: Runner): Connection {
   const authorizer = new Authorizer({
     transport,
     credentials: credentialsFor(inputs, transport, runner),
-    mask: runner.mask
+    mask: runner.mask,
+    repositoryActions: repositoryActionsFor(inputs)
   })
   return {
     client: new RegistryClient(inputs.registry.baseUrl, transport, authorizer),
     transport,
     close: () => transport.close()
   }
+}
+
+// A prune reads, lists and deletes in every repository it touches: one token
+// each, where asking per kind of request took three. Other operations touch
+// one repository and ask for just what each request needs.
+function repositoryActionsFor(inputs: Inputs): string[] | undefined {
+  if (inputs.operation !== 'prune') return undefined
+  if (inputs.dryRun) return ['metadata_read', 'pull']
+  return ['delete', 'metadata_read', 'pull', ...(inputs.includeLocked ? ['metadata_write'] : [])]
 }
 
 function credentialsFor(inputs: Inputs, transport: Transport, runner: Runner): Credentials {

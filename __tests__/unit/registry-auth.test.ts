@@ -66,7 +66,17 @@ class TokenRegistry {
     const presented = req.headers.authorization?.startsWith('Bearer ')
       ? req.headers.authorization
       : undefined
-    if (!presented || !presented.split('|')[1]?.split(' ').includes(scope)) {
+    const held = (presented?.split('|')[1] ?? '').split(' ').some(granted => {
+      const split = granted.lastIndexOf(':')
+      return (
+        granted.slice(0, split) === `repository:${repository}` &&
+        granted
+          .slice(split + 1)
+          .split(',')
+          .includes('pull')
+      )
+    })
+    if (!held) {
       const error = presented ? ',error="insufficient_scope"' : ''
       res.writeHead(401, {
         'www-authenticate': `Bearer realm="${this.url}/token",service="test-registry",scope="${scope}"${error}`,
@@ -102,12 +112,16 @@ describe('registry client sign-in with token auth', () => {
     await registry.stop()
   })
 
-  function client(credentials: Credentials = { kind: 'anonymous' }): RegistryClient {
+  function client(
+    credentials: Credentials = { kind: 'anonymous' },
+    repositoryActions?: string[]
+  ): RegistryClient {
     const authorizer = new Authorizer({
       transport,
       credentials,
       mask: secret => masked.push(secret),
-      now: () => now
+      now: () => now,
+      repositoryActions
     })
     return new RegistryClient(registry.url, transport, authorizer)
   }
@@ -149,6 +163,23 @@ describe('registry client sign-in with token auth', () => {
     expect(registry.tokenRequests.map(r => r.scopes)).toEqual([
       ['repository:team/app:pull'],
       ['repository:team/api:pull']
+    ])
+  })
+
+  it('asks once per repository for every action the run declared, and reuses that token', async () => {
+    const c = client({ kind: 'anonymous' }, ['delete', 'metadata_read', 'pull'])
+    await getManifest(c, 'team/app', 'v1')
+    const response = await c.request({
+      method: 'GET',
+      path: '/v2/team/app/manifests/v1',
+      scopes: ['repository:team/app:delete']
+    })
+    await response.discard()
+    expect(response.status).toBe(200)
+    await getManifest(c, 'team/api', 'v1')
+    expect(registry.tokenRequests.map(r => r.scopes)).toEqual([
+      ['repository:team/app:delete,metadata_read,pull'],
+      ['repository:team/api:delete,metadata_read,pull']
     ])
   })
 

@@ -18,6 +18,13 @@ export interface AuthorizerOptions {
   /** Called with every secret the moment it exists (core.setSecret in the action). */
   mask: (secret: string) => void
   now?: () => number
+  /**
+   * Actions the run will take on every repository it touches (a prune: pull,
+   * metadata_read, delete). A token for one of them asks for all, so each
+   * repository costs one token request instead of one per kind of request;
+   * the token service grants only what the identity holds.
+   */
+  repositoryActions?: string[]
 }
 
 interface CachedToken {
@@ -72,7 +79,7 @@ export class Authorizer {
     // Remembered without its scope and error: those belong to this one request.
     const { scope: _scope, error: _error, ...lasting } = challenge.params
     this.challenges.set(origin, { scheme: challenge.scheme, params: lasting })
-    const wanted = mergeScopes(scopes, challenge.params.scope)
+    const wanted = this.widen(mergeScopes(scopes, challenge.params.scope))
     if (presented !== undefined && challenge.scheme === 'bearer') {
       const key = this.cacheKey(challenge, wanted)
       if (challenge.params.error === 'insufficient_scope' && this.tokens.has(key)) {
@@ -100,8 +107,19 @@ export class Authorizer {
       }
       return basicHeader(credentials.username, credentials.password)
     }
-    const grant = await this.token(challenge, scopes)
+    const grant = await this.token(challenge, this.widen(scopes))
     return `Bearer ${grant.token}`
+  }
+
+  private widen(scopes: string[]): string[] {
+    const actions = this.options.repositoryActions
+    if (!actions?.length) return scopes
+    return mergeScopes(
+      scopes,
+      scopes
+        .filter(scope => scope.startsWith('repository:'))
+        .map(scope => `${scope.slice(0, scope.lastIndexOf(':'))}:${actions.join(',')}`)
+    )
   }
 
   private token(challenge: Challenge, scopes: string[]): Promise<TokenGrant> {

@@ -4,25 +4,30 @@
 // deleting a whole repository, which ACR does server-side. Blob bytes are
 // read from here too, as ACR's storage account serves the same layout.
 
-import { createReadStream, type ReadStream } from 'node:fs'
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { createReadStream, readdirSync, readFileSync, type ReadStream } from 'node:fs'
+import { readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Registry } from '../../rig/registry.js'
 
 const HEX = /^[a-f0-9]{64}$/
 
-async function entries(dir: string): Promise<string[]> {
+// Every request lists a repository's manifests and tags afresh (the registry's
+// storage stays the truth), a couple of hundred tiny files for a repository of
+// a hundred images. Read synchronously they take a tenth of the time they take
+// through the thread pool, which would otherwise make the emulator, not the
+// client under test, the slowest part of every benchmark.
+function entries(dir: string): string[] {
   try {
-    return await readdir(dir)
+    return readdirSync(dir)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error
   }
 }
 
-async function readLink(file: string): Promise<string | undefined> {
+function readLink(file: string): string | undefined {
   try {
-    const text = (await readFile(file, 'utf8')).trim()
+    const text = readFileSync(file, 'utf8').trim()
     return /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
   } catch {
     return undefined
@@ -41,7 +46,7 @@ export class StorageLayout {
   async repositories(): Promise<string[]> {
     const found: string[] = []
     const walk = async (dir: string, prefix: string[]): Promise<void> => {
-      for (const name of await entries(dir)) {
+      for (const name of entries(dir)) {
         if (name === '_manifests') {
           if ((await this.manifests(prefix.join('/'))).length > 0) found.push(prefix.join('/'))
         } else if (!name.startsWith('_')) {
@@ -56,20 +61,18 @@ export class StorageLayout {
   /** Digests of the repository's manifests; a deleted one leaves its folder but not its link. */
   async manifests(repository: string): Promise<string[]> {
     const dir = join(this.manifestsFolder(repository), 'revisions', 'sha256')
-    const digests = await Promise.all(
-      (await entries(dir)).filter(hex => HEX.test(hex)).map(hex => readLink(join(dir, hex, 'link')))
-    )
-    return digests.filter((digest): digest is string => digest !== undefined)
+    return entries(dir)
+      .filter(hex => HEX.test(hex))
+      .map(hex => readLink(join(dir, hex, 'link')))
+      .filter((digest): digest is string => digest !== undefined)
   }
 
   async tags(repository: string): Promise<Array<{ name: string; digest: string }>> {
     const dir = join(this.manifestsFolder(repository), 'tags')
-    const tags = await Promise.all(
-      (await entries(dir)).map(async name => ({
-        name,
-        digest: await readLink(join(dir, name, 'current', 'link'))
-      }))
-    )
+    const tags = entries(dir).map(name => ({
+      name,
+      digest: readLink(join(dir, name, 'current', 'link'))
+    }))
     return tags.filter((tag): tag is { name: string; digest: string } => tag.digest !== undefined)
   }
 
