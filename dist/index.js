@@ -37873,10 +37873,22 @@ async function deleteImage(image, current, context) {
             await restore?.();
             throw error;
         }
+        // The index is gone either way; a child left behind means the plan was not
+        // carried out, so the item fails (the step with it). It is an untagged
+        // top-level manifest now, which the next prune plans again.
+        const left = [];
         for (const child of image.children ?? []) {
             await deleteManifest(client, repository, child).catch((error) => {
                 log.warning(`${repository}@${child}, a child of ${digest}: not deleted: ${error.message}`);
+                left.push(child);
             });
+        }
+        if (left.length > 0) {
+            return {
+                image,
+                outcome: 'failed',
+                detail: `the index was deleted, but not its ${left.length === 1 ? 'child' : 'children'} ${left.join(', ')}; the next prune finds ${left.length === 1 ? 'it' : 'them'} untagged`
+            };
         }
         return deleted
             ? { image, outcome: 'deleted' }
@@ -38234,7 +38246,10 @@ function pruneReport(inputs, host, outcomes, planPath) {
             const key = reasonKey(image.reason);
             reasons.set(key, (reasons.get(key) ?? 0) + 1);
         }
-        const freed = deleted.reduce((sum, e) => sum + e.image.size, 0);
+        // A dry run estimates what the deletions it planned would free.
+        const freed = inputs.dryRun
+            ? images.filter(i => i.decision === 'delete').reduce((sum, i) => sum + i.size, 0)
+            : deleted.reduce((sum, e) => sum + e.image.size, 0);
         return { o, images, deleted, failed, kept, reasons, freed };
     });
     const deletedCount = inputs.dryRun ? 0 : rows.reduce((s, r) => s + r.deleted.length, 0);
@@ -38302,7 +38317,7 @@ function pruneReport(inputs, host, outcomes, planPath) {
                         inputs.dryRun ? 'Would delete' : 'Deleted',
                         'Kept by reason',
                         'Failed',
-                        'Freed (est.)'
+                        inputs.dryRun ? 'Would free (est.)' : 'Freed (est.)'
                     ],
                     rows: rows.map(r => [
                         r.o.repository + (r.o.skipped ? ' (left alone)' : ''),

@@ -6,6 +6,7 @@
 // action. Every run that deletes must prove its kept images complete
 // (`result.verified` equals `kept-count`).
 
+import { formatBytes } from '../../src/report/progress.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
@@ -367,6 +368,9 @@ describe('dry-run', () => {
     expect(planned(pruned, b).reason).toContain('locked')
     expect(planned(pruned, index).reason).toBe('among the 1 newest (rank 1)')
     expect(pruned.run.summary).toContain('Dry run')
+    // What the planned deletions would free, estimated from their manifest sizes.
+    expect(pruned.run.summary).toContain('Would free (est.)')
+    expect(pruned.run.summary).toContain(`<td>${formatBytes(a.size + loose.size)}</td>`)
   })
 })
 

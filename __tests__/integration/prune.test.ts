@@ -243,6 +243,35 @@ describe('prune fails closed and item by item', () => {
     await expectExactly(repository, [index, ...old])
   })
 
+  it('fails the item, and the step, when an index goes but one of its children cannot', async () => {
+    const repository = 'closed/child'
+    const newest = await fixture.index(repository, { tags: ['v2'], time: ago(DAY) })
+    const old = await fixture.index(repository, { tags: ['v1'], time: ago(5 * DAY) })
+    const [stuck, other] = old.images as [Seeded, Seeded]
+    acr.faults.inject({
+      method: 'DELETE',
+      path: `/v2/${repository}/manifests/${stuck.digest}`,
+      status: 503,
+      times: 50
+    })
+    const run = await prune(pruning(repository))
+    expect(run.result.failure).toContain('failed')
+    expect(run.result.outputs).toMatchObject({ 'failed-count': '1', 'deleted-count': '0' })
+    expect(run.lines.join('\n')).toContain(
+      `the index was deleted, but not its child ${stuck.digest}`
+    )
+    acr.faults.clear()
+    const registry = await simpleRequest(
+      `${backing.url}/v2/${repository}/manifests/${other.digest}`,
+      { method: 'HEAD', headers: { accept: other.mediaType } }
+    )
+    expect(registry.status).toBe(404)
+    // The next prune finds the child untagged and top-level, and takes it.
+    const again = await prune(pruning(repository))
+    expect(again.result.failure).toBeUndefined()
+    await expectExactly(repository, [newest])
+  })
+
   it('with include-locked lifts the locks just before the delete, and restores them when it fails', async () => {
     const repository = 'closed/locked'
     const [newest, locked] = await fixture.series(repository, 2, { newest: ago(DAY) })

@@ -106,12 +106,24 @@ async function deleteImage(
       await restore?.()
       throw error
     }
+    // The index is gone either way; a child left behind means the plan was not
+    // carried out, so the item fails (the step with it). It is an untagged
+    // top-level manifest now, which the next prune plans again.
+    const left: string[] = []
     for (const child of image.children ?? []) {
       await deleteManifest(client, repository, child).catch((error: unknown) => {
         log.warning(
           `${repository}@${child}, a child of ${digest}: not deleted: ${(error as Error).message}`
         )
+        left.push(child)
       })
+    }
+    if (left.length > 0) {
+      return {
+        image,
+        outcome: 'failed',
+        detail: `the index was deleted, but not its ${left.length === 1 ? 'child' : 'children'} ${left.join(', ')}; the next prune finds ${left.length === 1 ? 'it' : 'them'} untagged`
+      }
     }
     return deleted
       ? { image, outcome: 'deleted' }

@@ -26,7 +26,10 @@ export function pruneReport(
       const key = reasonKey(image.reason)
       reasons.set(key, (reasons.get(key) ?? 0) + 1)
     }
-    const freed = deleted.reduce((sum, e) => sum + e.image.size, 0)
+    // A dry run estimates what the deletions it planned would free.
+    const freed = inputs.dryRun
+      ? images.filter(i => i.decision === 'delete').reduce((sum, i) => sum + i.size, 0)
+      : deleted.reduce((sum, e) => sum + e.image.size, 0)
     return { o, images, deleted, failed, kept, reasons, freed }
   })
   const deletedCount = inputs.dryRun ? 0 : rows.reduce((s, r) => s + r.deleted.length, 0)
@@ -103,7 +106,7 @@ export function pruneReport(
             inputs.dryRun ? 'Would delete' : 'Deleted',
             'Kept by reason',
             'Failed',
-            'Freed (est.)'
+            inputs.dryRun ? 'Would free (est.)' : 'Freed (est.)'
           ],
           rows: rows.map(r => [
             r.o.repository + (r.o.skipped ? ' (left alone)' : ''),

@@ -4,7 +4,7 @@
 // deleting a whole repository, which ACR does server-side. Blob bytes are
 // read from here too, as ACR's storage account serves the same layout.
 
-import { createReadStream, readdirSync, readFileSync, type ReadStream } from 'node:fs'
+import { createReadStream, readdirSync, readFileSync, statSync, type ReadStream } from 'node:fs'
 import { readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Registry } from '../../rig/registry.js'
@@ -25,17 +25,52 @@ function entries(dir: string): string[] {
   }
 }
 
-function readLink(file: string): string | undefined {
-  try {
-    const text = readFileSync(file, 'utf8').trim()
-    return /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
-  } catch {
-    return undefined
+interface KnownLink {
+  ino: number
+  mtimeMs: number
+  size: number
+  digest: string | undefined
+}
+
+// A link file is read again only when its inode, time or size changed, and a
+// stat costs a fraction of a read. The registry rewrites a link in place, and
+// file times move in steps of a few milliseconds, so two writes close together
+// could leave the same stat: a link written in the last second is not trusted
+// to the cache, and any later write gives it a time that differs.
+const settledMs = 1000
+
+class LinkReader {
+  private readonly known = new Map<string, KnownLink>()
+
+  read(file: string): string | undefined {
+    const info = statSync(file, { throwIfNoEntry: false })
+    if (!info?.isFile()) {
+      this.known.delete(file)
+      return undefined
+    }
+    const known = this.known.get(file)
+    if (known?.ino === info.ino && known.mtimeMs === info.mtimeMs && known.size === info.size) {
+      return known.digest
+    }
+    let digest: string | undefined
+    try {
+      const text = readFileSync(file, 'utf8').trim()
+      digest = /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
+    } catch {
+      digest = undefined
+    }
+    if (Date.now() - info.mtimeMs > settledMs) {
+      this.known.set(file, { ino: info.ino, mtimeMs: info.mtimeMs, size: info.size, digest })
+    } else {
+      this.known.delete(file)
+    }
+    return digest
   }
 }
 
 export class StorageLayout {
   readonly root: string
+  private readonly links = new LinkReader()
 
   constructor(registry: Registry) {
     // test/rig/registry.ts configures `storage.filesystem.rootdirectory: <dir>/storage`.
@@ -63,7 +98,7 @@ export class StorageLayout {
     const dir = join(this.manifestsFolder(repository), 'revisions', 'sha256')
     return entries(dir)
       .filter(hex => HEX.test(hex))
-      .map(hex => readLink(join(dir, hex, 'link')))
+      .map(hex => this.links.read(join(dir, hex, 'link')))
       .filter((digest): digest is string => digest !== undefined)
   }
 
@@ -71,7 +106,7 @@ export class StorageLayout {
     const dir = join(this.manifestsFolder(repository), 'tags')
     const tags = entries(dir).map(name => ({
       name,
-      digest: readLink(join(dir, name, 'current', 'link'))
+      digest: this.links.read(join(dir, name, 'current', 'link'))
     }))
     return tags.filter((tag): tag is { name: string; digest: string } => tag.digest !== undefined)
   }
