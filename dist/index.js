@@ -31632,7 +31632,7 @@ class AuthError extends Error {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5686);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9527);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31641,7 +31641,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5686:
+/***/ 9527:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39503,6 +39503,83 @@ function hashInWorker(path) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/content/trailing-hash.ts
+// The sha256 of a file while it is being written, on a worker thread that
+// reads each stretch back (from the page cache) once the writer says it is
+// on disk. A download then receives and writes on the main thread while the
+// hash runs on another core, and what is hashed is what landed in the file.
+
+
+// Plain JavaScript run with `eval`: the action ships as one bundle (see file-hash).
+const trailing_hash_workerSource = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const { openSync, readSync, closeSync } = require('node:fs')
+let fd
+const block = Buffer.allocUnsafe(workerData.block)
+const hash = createHash('sha256')
+let hashed = 0
+let written = 0
+let end = -1
+function advance() {
+  fd ??= openSync(workerData.path, 'r')
+  while (hashed < written) {
+    const n = readSync(fd, block, 0, Math.min(block.length, written - hashed), hashed)
+    if (n === 0) throw new Error('the file ended at ' + hashed + ' bytes, before the ' + written + ' written')
+    hash.update(n === block.length ? block : block.subarray(0, n))
+    hashed += n
+  }
+  if (end >= 0 && hashed >= end) {
+    closeSync(fd)
+    parentPort.postMessage({ digest: 'sha256:' + hash.digest('hex'), size: hashed })
+    parentPort.close()
+  }
+}
+parentPort.on('message', message => {
+  try {
+    if (message.written !== undefined) written = Math.max(written, message.written)
+    if (message.end !== undefined) { end = message.end; written = Math.max(written, end) }
+    advance()
+  } catch (error) {
+    parentPort.postMessage({ error: error.message, code: error.code })
+    parentPort.close()
+  }
+})
+`;
+function trailingHash(path) {
+    const worker = new external_node_worker_threads_.Worker(trailing_hash_workerSource, {
+        eval: true,
+        workerData: { path, block: readBlockBytes }
+    });
+    const outcome = new Promise((resolve, reject) => {
+        worker.once('message', (message) => {
+            if (message.digest !== undefined)
+                resolve(message.digest);
+            else
+                reject(Object.assign(new Error(`hashing ${path}: ${message.error ?? 'no digest'}`), {
+                    code: message.code
+                }));
+        });
+        worker.once('error', reject);
+        worker.once('exit', () => reject(new Error(`hashing ${path}: the worker stopped`)));
+    });
+    // Until finish() hands it out, a failure must not count as unhandled.
+    outcome.catch(() => undefined);
+    return {
+        written: bytes => worker.postMessage({ written: bytes }),
+        finish: async (size) => {
+            worker.postMessage({ end: size });
+            try {
+                return await outcome;
+            }
+            finally {
+                void worker.terminate();
+            }
+        },
+        abandon: () => void worker.terminate()
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/registry/blob-download.ts
 // A blob downloaded to a file that can be trusted: the bytes stream into a
 // temporary file beside each destination while they are counted and hashed,
@@ -39510,6 +39587,7 @@ function hashInWorker(path) {
 // place (a second destination, such as a cache, costs a write, not a read). A connection that drops mid-blob resumes where it stopped with a
 // Range request (the hash carries on, it is never restarted), through the
 // transport's one retry loop. On failure nothing is left at either path.
+
 
 
 
@@ -39529,7 +39607,7 @@ async function downloadBlob(client, repository, blob, destinations, options = {}
     try {
         for (const target of targets)
             files.push(await (0,promises_.open)(target.partial, 'wx', 0o666));
-        await fetchInto(client, repository, blob, files, options);
+        await fetchInto(client, repository, blob, files, targets[0].partial, options);
         await Promise.all(files.map(file => file.close()));
         for (const target of targets)
             await (0,promises_.rename)(target.partial, target.path);
@@ -39540,58 +39618,74 @@ async function downloadBlob(client, repository, blob, destinations, options = {}
         throw error;
     }
 }
-async function fetchInto(client, repository, blob, files, { onBytes }) {
+async function fetchInto(client, repository, blob, files, firstPath, { onBytes, hashOnWorkerFrom = trailingHashFromBytes }) {
     const path = `/v2/${repository}/blobs/${blob.digest}`;
     const what = `reading blob ${repository}@${blob.digest}`;
-    let hash = hashFor(blob.digest);
+    // A large blob is hashed from its file on another core, as it lands; a small
+    // one here, where a worker's start would cost more than its hash.
+    let trailing = blob.size >= hashOnWorkerFrom && blob.digest.startsWith('sha256:')
+        ? trailingHash(firstPath)
+        : undefined;
+    let hash = trailing ? undefined : hashFor(blob.digest);
     let received = 0;
-    await client.retrying('GET', path, async () => {
-        const resume = received > 0 && received < blob.size;
-        const response = await client.request({
-            method: 'GET',
-            path,
-            scopes: [scopes_repositoryScope(repository, 'pull')],
-            headers: resume ? { range: `bytes=${received}-` } : {},
-            // A 429 is waited out on the spot; anything else comes back to this
-            // loop, which resumes from the last byte where a retry inside would start over.
-            retry: 'throttled'
-        });
-        if (response.status === 200 && received > 0) {
-            // The server ignored the range: start over from the first byte.
-            hash = hashFor(blob.digest);
-            received = 0;
-            await Promise.all(files.map(file => file.truncate(0)));
-        }
-        else if (response.status !== 200 && !(resume && response.status === 206)) {
-            throw await errors_registryError(response, what);
-        }
-        const writer = new BatchedWriter(files, received);
-        try {
-            for await (const chunk of response.body) {
-                const bytes = chunk;
-                if (received + bytes.length > blob.size) {
-                    response.body.destroy();
-                    throw tooLong(what, blob.size);
-                }
-                hash.update(bytes);
-                received += bytes.length;
-                await writer.add(bytes);
-                onBytes?.(bytes.length);
+    try {
+        await client.retrying('GET', path, async () => {
+            const resume = received > 0 && received < blob.size;
+            const response = await client.request({
+                method: 'GET',
+                path,
+                scopes: [scopes_repositoryScope(repository, 'pull')],
+                headers: resume ? { range: `bytes=${received}-` } : {},
+                // A 429 is waited out on the spot; anything else comes back to this
+                // loop, which resumes from the last byte where a retry inside would start over.
+                retry: 'throttled'
+            });
+            if (response.status === 200 && received > 0) {
+                // The server ignored the range: start over from the first byte, hashed here.
+                trailing?.abandon();
+                trailing = undefined;
+                hash = hashFor(blob.digest);
+                received = 0;
+                await Promise.all(files.map(file => file.truncate(0)));
             }
+            else if (response.status !== 200 && !(resume && response.status === 206)) {
+                throw await errors_registryError(response, what);
+            }
+            const writer = new BatchedWriter(files, received, trailing);
+            try {
+                for await (const chunk of response.body) {
+                    const bytes = chunk;
+                    if (received + bytes.length > blob.size) {
+                        response.body.destroy();
+                        throw tooLong(what, blob.size);
+                    }
+                    hash?.update(bytes);
+                    received += bytes.length;
+                    await writer.add(bytes);
+                    onBytes?.(bytes.length);
+                }
+            }
+            finally {
+                // What was hashed is on disk before a resume asks for the bytes after it.
+                await writer.flush();
+            }
+        });
+        if (received !== blob.size) {
+            throw new DigestMismatchError(`${what}: got ${received} bytes, expected ${blob.size}`);
         }
-        finally {
-            // What was hashed is on disk before a resume asks for the bytes after it.
-            await writer.flush();
+        const actual = trailing
+            ? await trailing.finish(received)
+            : `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`;
+        if (actual !== blob.digest) {
+            throw new DigestMismatchError(`${what}: content does not match its digest ${blob.digest} (got ${actual})`);
         }
-    });
-    if (received !== blob.size) {
-        throw new DigestMismatchError(`${what}: got ${received} bytes, expected ${blob.size}`);
     }
-    const actual = `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`;
-    if (actual !== blob.digest) {
-        throw new DigestMismatchError(`${what}: content does not match its digest ${blob.digest} (got ${actual})`);
+    finally {
+        trailing?.abandon();
     }
 }
+/** From this size a blob is hashed on a worker thread, from its file (see trailing-hash). */
+const trailingHashFromBytes = 32 * 1024 * 1024;
 /** Writes about this much at once: few system calls, little memory. */
 const batchBytes = 1024 * 1024;
 // Collects chunks into batches written with one writev each, one batch in
@@ -39600,12 +39694,14 @@ const batchBytes = 1024 * 1024;
 class BatchedWriter {
     files;
     position;
+    hash;
     pending = [];
     pendingBytes = 0;
     writing = Promise.resolve();
-    constructor(files, position) {
+    constructor(files, position, hash) {
         this.files = files;
         this.position = position;
+        this.hash = hash;
     }
     async add(chunk) {
         this.pending.push(chunk);
@@ -39628,7 +39724,8 @@ class BatchedWriter {
         this.position += this.pendingBytes;
         this.pending = [];
         this.pendingBytes = 0;
-        this.writing = Promise.all(this.files.map(file => writeAll(file, buffers, at))).then(() => undefined);
+        const end = this.position;
+        this.writing = Promise.all(this.files.map(file => writeAll(file, buffers, at))).then(() => this.hash?.written(end));
         // Awaited by the next add or flush; until then a failure must not count as unhandled.
         this.writing.catch(() => undefined);
     }

@@ -10,6 +10,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { repositoryScope } from '../auth/scopes.js'
 import { DigestMismatchError, hashFor } from '../content/digest.js'
+import { trailingHash, type TrailingHash } from '../content/trailing-hash.js'
 import type { RegistryClient } from './client.js'
 import { registryError, RegistryError } from './errors.js'
 
@@ -21,6 +22,8 @@ export interface BlobToFetch {
 export interface DownloadOptions {
   /** Called with each chunk's length as it lands. */
   onBytes?: (bytes: number) => void
+  /** Blobs from this size are hashed on a worker thread; trailingHashFromBytes by default. */
+  hashOnWorkerFrom?: number
 }
 
 /** A name beside `destination` that no other writer picks. */
@@ -45,7 +48,7 @@ export async function downloadBlob(
   const files: FileHandle[] = []
   try {
     for (const target of targets) files.push(await open(target.partial, 'wx', 0o666))
-    await fetchInto(client, repository, blob, files, options)
+    await fetchInto(client, repository, blob, files, targets[0]!.partial, options)
     await Promise.all(files.map(file => file.close()))
     for (const target of targets) await rename(target.partial, target.path)
   } catch (error) {
@@ -60,59 +63,77 @@ async function fetchInto(
   repository: string,
   blob: BlobToFetch,
   files: FileHandle[],
-  { onBytes }: DownloadOptions
+  firstPath: string,
+  { onBytes, hashOnWorkerFrom = trailingHashFromBytes }: DownloadOptions
 ): Promise<void> {
   const path = `/v2/${repository}/blobs/${blob.digest}`
   const what = `reading blob ${repository}@${blob.digest}`
-  let hash = hashFor(blob.digest)
+  // A large blob is hashed from its file on another core, as it lands; a small
+  // one here, where a worker's start would cost more than its hash.
+  let trailing =
+    blob.size >= hashOnWorkerFrom && blob.digest.startsWith('sha256:')
+      ? trailingHash(firstPath)
+      : undefined
+  let hash = trailing ? undefined : hashFor(blob.digest)
   let received = 0
-  await client.retrying('GET', path, async () => {
-    const resume = received > 0 && received < blob.size
-    const response = await client.request({
-      method: 'GET',
-      path,
-      scopes: [repositoryScope(repository, 'pull')],
-      headers: resume ? { range: `bytes=${received}-` } : {},
-      // A 429 is waited out on the spot; anything else comes back to this
-      // loop, which resumes from the last byte where a retry inside would start over.
-      retry: 'throttled'
-    })
-    if (response.status === 200 && received > 0) {
-      // The server ignored the range: start over from the first byte.
-      hash = hashFor(blob.digest)
-      received = 0
-      await Promise.all(files.map(file => file.truncate(0)))
-    } else if (response.status !== 200 && !(resume && response.status === 206)) {
-      throw await registryError(response, what)
-    }
-    const writer = new BatchedWriter(files, received)
-    try {
-      for await (const chunk of response.body) {
-        const bytes = chunk as Buffer
-        if (received + bytes.length > blob.size) {
-          response.body.destroy()
-          throw tooLong(what, blob.size)
-        }
-        hash.update(bytes)
-        received += bytes.length
-        await writer.add(bytes)
-        onBytes?.(bytes.length)
+  try {
+    await client.retrying('GET', path, async () => {
+      const resume = received > 0 && received < blob.size
+      const response = await client.request({
+        method: 'GET',
+        path,
+        scopes: [repositoryScope(repository, 'pull')],
+        headers: resume ? { range: `bytes=${received}-` } : {},
+        // A 429 is waited out on the spot; anything else comes back to this
+        // loop, which resumes from the last byte where a retry inside would start over.
+        retry: 'throttled'
+      })
+      if (response.status === 200 && received > 0) {
+        // The server ignored the range: start over from the first byte, hashed here.
+        trailing?.abandon()
+        trailing = undefined
+        hash = hashFor(blob.digest)
+        received = 0
+        await Promise.all(files.map(file => file.truncate(0)))
+      } else if (response.status !== 200 && !(resume && response.status === 206)) {
+        throw await registryError(response, what)
       }
-    } finally {
-      // What was hashed is on disk before a resume asks for the bytes after it.
-      await writer.flush()
+      const writer = new BatchedWriter(files, received, trailing)
+      try {
+        for await (const chunk of response.body) {
+          const bytes = chunk as Buffer
+          if (received + bytes.length > blob.size) {
+            response.body.destroy()
+            throw tooLong(what, blob.size)
+          }
+          hash?.update(bytes)
+          received += bytes.length
+          await writer.add(bytes)
+          onBytes?.(bytes.length)
+        }
+      } finally {
+        // What was hashed is on disk before a resume asks for the bytes after it.
+        await writer.flush()
+      }
+    })
+    if (received !== blob.size) {
+      throw new DigestMismatchError(`${what}: got ${received} bytes, expected ${blob.size}`)
     }
-  })
-  if (received !== blob.size) {
-    throw new DigestMismatchError(`${what}: got ${received} bytes, expected ${blob.size}`)
-  }
-  const actual = `${blob.digest.split(':', 1)[0]}:${hash.digest('hex')}`
-  if (actual !== blob.digest) {
-    throw new DigestMismatchError(
-      `${what}: content does not match its digest ${blob.digest} (got ${actual})`
-    )
+    const actual = trailing
+      ? await trailing.finish(received)
+      : `${blob.digest.split(':', 1)[0]}:${hash!.digest('hex')}`
+    if (actual !== blob.digest) {
+      throw new DigestMismatchError(
+        `${what}: content does not match its digest ${blob.digest} (got ${actual})`
+      )
+    }
+  } finally {
+    trailing?.abandon()
   }
 }
+
+/** From this size a blob is hashed on a worker thread, from its file (see trailing-hash). */
+export const trailingHashFromBytes = 32 * 1024 * 1024
 
 /** Writes about this much at once: few system calls, little memory. */
 const batchBytes = 1024 * 1024
@@ -127,7 +148,8 @@ class BatchedWriter {
 
   constructor(
     private readonly files: FileHandle[],
-    private position: number
+    private position: number,
+    private readonly hash?: TrailingHash
   ) {}
 
   async add(chunk: Buffer): Promise<void> {
@@ -152,8 +174,9 @@ class BatchedWriter {
     this.position += this.pendingBytes
     this.pending = []
     this.pendingBytes = 0
-    this.writing = Promise.all(this.files.map(file => writeAll(file, buffers, at))).then(
-      () => undefined
+    const end = this.position
+    this.writing = Promise.all(this.files.map(file => writeAll(file, buffers, at))).then(() =>
+      this.hash?.written(end)
     )
     // Awaited by the next add or flush; until then a failure must not count as unhandled.
     this.writing.catch(() => undefined)
