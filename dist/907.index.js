@@ -8671,7 +8671,7 @@ class AbortError extends Error {
 
 /***/ }),
 
-/***/ 6744:
+/***/ 9886:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -8688,7 +8688,7 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: agentPolicy, agentPolicyName, auxiliaryAuthenticationHeaderPolicy, auxiliaryAuthenticationHeaderPolicyName, bearerTokenAuthenticationPolicyName, createEmptyPipeline, createFile, createFileFromStream, decompressResponsePolicy, decompressResponsePolicyName, defaultRetryPolicy, exponentialRetryPolicy, exponentialRetryPolicyName, formDataPolicy, formDataPolicyName, getDefaultProxySettings, isRestError, logPolicy, logPolicyName, multipartPolicy, multipartPolicyName, ndJsonPolicy, ndJsonPolicyName, proxyPolicy, proxyPolicyName, redirectPolicy, redirectPolicyName, setClientRequestIdPolicy, setClientRequestIdPolicyName, systemErrorRetryPolicy, systemErrorRetryPolicyName, throttlingRetryPolicy, throttlingRetryPolicyName, tlsPolicy, tlsPolicyName, tracingPolicy, tracingPolicyName, userAgentPolicy, userAgentPolicyName
 
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/abort-controller/AbortError.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/abort-controller/AbortError.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -8727,9 +8727,385 @@ class AbortError extends Error {
     }
 }
 //# sourceMappingURL=AbortError.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/logger.js + 2 modules
-var logger_logger = __webpack_require__(3482);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/httpHeaders.js
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __webpack_require__(7975);
+// EXTERNAL MODULE: external "node:process"
+var external_node_process_ = __webpack_require__(1708);
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/logger/log.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+
+
+function log(message, ...args) {
+    external_node_process_.stderr.write(`${external_node_util_.format(message, ...args)}${external_node_os_.EOL}`);
+}
+//# sourceMappingURL=log.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/env.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Returns the value of the specified environment variable.
+ *
+ * @internal
+ */
+function getEnvironmentVariable(name) {
+    return external_node_process_.env[name];
+}
+/**
+ * Emits a Node.js process warning.
+ *
+ * @internal
+ */
+function env_emitNodeWarning(warning) {
+    process.emitWarning(warning);
+}
+/**
+ * A constant that indicates whether the environment the code is running is a Web Browser.
+ */
+const isBrowser = false;
+/**
+ * A constant that indicates whether the environment the code is running is a Web Worker.
+ */
+const isWebWorker = false;
+/**
+ * A constant that indicates whether the environment the code is running is Deno.
+ */
+const isDeno = typeof external_node_process_.versions.deno === "string" && external_node_process_.versions.deno.length > 0;
+/**
+ * A constant that indicates whether the environment the code is running is Bun.sh.
+ */
+const isBun = typeof external_node_process_.versions.bun === "string" && external_node_process_.versions.bun.length > 0;
+/**
+ * A constant that indicates whether the environment the code is running is a Node.js compatible environment.
+ */
+const env_isNodeLike = true;
+/**
+ * A constant that indicates whether the environment the code is running is Node.JS.
+ */
+const isNodeRuntime = !isBun && !isDeno;
+/**
+ * A constant that indicates whether the environment the code is running is in React-Native.
+ */
+const isReactNative = false;
+//# sourceMappingURL=env.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/logger/debug.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+
+const debugEnvVariable = getEnvironmentVariable("DEBUG");
+let enabledString;
+let enabledNamespaces = [];
+let skippedNamespaces = [];
+const debuggers = [];
+if (debugEnvVariable) {
+    enable(debugEnvVariable);
+}
+const debugObj = Object.assign((namespace) => {
+    return createDebugger(namespace);
+}, {
+    enable,
+    enabled,
+    disable,
+    log: log,
+});
+function enable(namespaces) {
+    enabledString = namespaces;
+    enabledNamespaces = [];
+    skippedNamespaces = [];
+    const namespaceList = namespaces.split(",").map((ns) => ns.trim());
+    for (const ns of namespaceList) {
+        if (ns.startsWith("-")) {
+            skippedNamespaces.push(ns.substring(1));
+        }
+        else {
+            enabledNamespaces.push(ns);
+        }
+    }
+    for (const instance of debuggers) {
+        instance.enabled = enabled(instance.namespace);
+    }
+}
+function enabled(namespace) {
+    if (namespace.endsWith("*")) {
+        return true;
+    }
+    for (const skipped of skippedNamespaces) {
+        if (namespaceMatches(namespace, skipped)) {
+            return false;
+        }
+    }
+    for (const enabledNamespace of enabledNamespaces) {
+        if (namespaceMatches(namespace, enabledNamespace)) {
+            return true;
+        }
+    }
+    return false;
+}
+/**
+ * Given a namespace, check if it matches a pattern.
+ * Patterns only have a single wildcard character which is *.
+ * The behavior of * is that it matches zero or more other characters.
+ */
+function namespaceMatches(namespace, patternToMatch) {
+    // simple case, no pattern matching required
+    if (patternToMatch.indexOf("*") === -1) {
+        return namespace === patternToMatch;
+    }
+    let pattern = patternToMatch;
+    // normalize successive * if needed
+    if (patternToMatch.indexOf("**") !== -1) {
+        const patternParts = [];
+        let lastCharacter = "";
+        for (const character of patternToMatch) {
+            if (character === "*" && lastCharacter === "*") {
+                continue;
+            }
+            else {
+                lastCharacter = character;
+                patternParts.push(character);
+            }
+        }
+        pattern = patternParts.join("");
+    }
+    let namespaceIndex = 0;
+    let patternIndex = 0;
+    const patternLength = pattern.length;
+    const namespaceLength = namespace.length;
+    let lastWildcard = -1;
+    let lastWildcardNamespace = -1;
+    while (namespaceIndex < namespaceLength && patternIndex < patternLength) {
+        if (pattern[patternIndex] === "*") {
+            lastWildcard = patternIndex;
+            patternIndex++;
+            if (patternIndex === patternLength) {
+                // if wildcard is the last character, it will match the remaining namespace string
+                return true;
+            }
+            // now we let the wildcard eat characters until we match the next literal in the pattern
+            while (namespace[namespaceIndex] !== pattern[patternIndex]) {
+                namespaceIndex++;
+                // reached the end of the namespace without a match
+                if (namespaceIndex === namespaceLength) {
+                    return false;
+                }
+            }
+            // now that we have a match, let's try to continue on
+            // however, it's possible we could find a later match
+            // so keep a reference in case we have to backtrack
+            lastWildcardNamespace = namespaceIndex;
+            namespaceIndex++;
+            patternIndex++;
+            continue;
+        }
+        else if (pattern[patternIndex] === namespace[namespaceIndex]) {
+            // simple case: literal pattern matches so keep going
+            patternIndex++;
+            namespaceIndex++;
+        }
+        else if (lastWildcard >= 0) {
+            // special case: we don't have a literal match, but there is a previous wildcard
+            // which we can backtrack to and try having the wildcard eat the match instead
+            patternIndex = lastWildcard + 1;
+            namespaceIndex = lastWildcardNamespace + 1;
+            // we've reached the end of the namespace without a match
+            if (namespaceIndex === namespaceLength) {
+                return false;
+            }
+            // similar to the previous logic, let's keep going until we find the next literal match
+            while (namespace[namespaceIndex] !== pattern[patternIndex]) {
+                namespaceIndex++;
+                if (namespaceIndex === namespaceLength) {
+                    return false;
+                }
+            }
+            lastWildcardNamespace = namespaceIndex;
+            namespaceIndex++;
+            patternIndex++;
+            continue;
+        }
+        else {
+            return false;
+        }
+    }
+    const namespaceDone = namespaceIndex === namespace.length;
+    const patternDone = patternIndex === pattern.length;
+    // this is to detect the case of an unneeded final wildcard
+    // e.g. the pattern `ab*` should match the string `ab`
+    const trailingWildCard = patternIndex === pattern.length - 1 && pattern[patternIndex] === "*";
+    return namespaceDone && (patternDone || trailingWildCard);
+}
+function disable() {
+    const result = enabledString || "";
+    enable("");
+    return result;
+}
+function createDebugger(namespace) {
+    const newDebugger = Object.assign(debug, {
+        enabled: enabled(namespace),
+        destroy,
+        log: debugObj.log,
+        namespace,
+        extend,
+    });
+    function debug(...args) {
+        if (!newDebugger.enabled) {
+            return;
+        }
+        if (args.length > 0) {
+            args[0] = `${namespace} ${args[0]}`;
+        }
+        newDebugger.log(...args);
+    }
+    debuggers.push(newDebugger);
+    return newDebugger;
+}
+function destroy() {
+    const index = debuggers.indexOf(this);
+    if (index >= 0) {
+        debuggers.splice(index, 1);
+        return true;
+    }
+    return false;
+}
+function extend(namespace) {
+    const newDebugger = createDebugger(`${this.namespace}:${namespace}`);
+    newDebugger.log = this.log;
+    return newDebugger;
+}
+/* harmony default export */ const debug = (debugObj);
+//# sourceMappingURL=debug.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/logger/logger.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+
+const TYPESPEC_RUNTIME_LOG_LEVELS = ["verbose", "info", "warning", "error"];
+const levelMap = {
+    verbose: 400,
+    info: 300,
+    warning: 200,
+    error: 100,
+};
+function patchLogMethod(parent, child) {
+    child.log = (...args) => {
+        parent.log(...args);
+    };
+}
+function isTypeSpecRuntimeLogLevel(level) {
+    return TYPESPEC_RUNTIME_LOG_LEVELS.includes(level);
+}
+/**
+ * Creates a logger context base on the provided options.
+ * @param options - The options for creating a logger context.
+ * @returns The logger context.
+ */
+function createLoggerContext(options) {
+    const registeredLoggers = new Set();
+    const logLevelFromEnv = getEnvironmentVariable(options.logLevelEnvVarName);
+    let logLevel;
+    const clientLogger = debug(options.namespace);
+    clientLogger.log = (...args) => {
+        debug.log(...args);
+    };
+    function contextSetLogLevel(level) {
+        if (level && !isTypeSpecRuntimeLogLevel(level)) {
+            throw new Error(`Unknown log level '${level}'. Acceptable values: ${TYPESPEC_RUNTIME_LOG_LEVELS.join(",")}`);
+        }
+        logLevel = level;
+        const enabledNamespaces = [];
+        for (const logger of registeredLoggers) {
+            if (shouldEnable(logger)) {
+                enabledNamespaces.push(logger.namespace);
+            }
+        }
+        debug.enable(enabledNamespaces.join(","));
+    }
+    if (logLevelFromEnv) {
+        // avoid calling setLogLevel because we don't want a mis-set environment variable to crash
+        if (isTypeSpecRuntimeLogLevel(logLevelFromEnv)) {
+            contextSetLogLevel(logLevelFromEnv);
+        }
+        else {
+            console.error(`${options.logLevelEnvVarName} set to unknown log level '${logLevelFromEnv}'; logging is not enabled. Acceptable values: ${TYPESPEC_RUNTIME_LOG_LEVELS.join(", ")}.`);
+        }
+    }
+    function shouldEnable(logger) {
+        return Boolean(logLevel && levelMap[logger.level] <= levelMap[logLevel]);
+    }
+    function createLogger(parent, level) {
+        const logger = Object.assign(parent.extend(level), {
+            level,
+        });
+        patchLogMethod(parent, logger);
+        if (shouldEnable(logger)) {
+            const enabledNamespaces = debug.disable();
+            debug.enable(enabledNamespaces + "," + logger.namespace);
+        }
+        registeredLoggers.add(logger);
+        return logger;
+    }
+    function contextGetLogLevel() {
+        return logLevel;
+    }
+    function contextCreateClientLogger(namespace) {
+        const clientRootLogger = clientLogger.extend(namespace);
+        patchLogMethod(clientLogger, clientRootLogger);
+        return {
+            error: createLogger(clientRootLogger, "error"),
+            warning: createLogger(clientRootLogger, "warning"),
+            info: createLogger(clientRootLogger, "info"),
+            verbose: createLogger(clientRootLogger, "verbose"),
+        };
+    }
+    return {
+        setLogLevel: contextSetLogLevel,
+        getLogLevel: contextGetLogLevel,
+        createClientLogger: contextCreateClientLogger,
+        logger: clientLogger,
+    };
+}
+const context = createLoggerContext({
+    logLevelEnvVarName: "TYPESPEC_RUNTIME_LOG_LEVEL",
+    namespace: "typeSpecRuntime",
+});
+/**
+ * Immediately enables logging at the specified log level. If no level is specified, logging is disabled.
+ * @param level - The log level to enable for logging.
+ * Options from most verbose to least verbose are:
+ * - verbose
+ * - info
+ * - warning
+ * - error
+ */
+// eslint-disable-next-line @typescript-eslint/no-redeclare
+const TypeSpecRuntimeLogger = context.logger;
+/**
+ * Retrieves the currently specified log level.
+ */
+function setLogLevel(logLevel) {
+    context.setLogLevel(logLevel);
+}
+/**
+ * Retrieves the currently specified log level.
+ */
+function getLogLevel() {
+    return context.getLogLevel();
+}
+/**
+ * Creates a logger for use by the SDKs that inherits from `TypeSpecRuntimeLogger`.
+ * @param namespace - The name of the SDK package.
+ * @hidden
+ */
+function createClientLogger(namespace) {
+    return context.createClientLogger(namespace);
+}
+//# sourceMappingURL=logger.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/httpHeaders.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 function normalizeName(name) {
@@ -8829,7 +9205,7 @@ function httpHeaders_createHttpHeaders(rawHeaders) {
     return new HttpHeadersImpl(rawHeaders);
 }
 //# sourceMappingURL=httpHeaders.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/uuidUtils.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/uuidUtils.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -8838,10 +9214,10 @@ function httpHeaders_createHttpHeaders(rawHeaders) {
  * @returns RFC4122 v4 UUID.
  */
 function randomUUID() {
-    return globalThis.crypto.randomUUID();
+    return crypto.randomUUID();
 }
 //# sourceMappingURL=uuidUtils.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/pipelineRequest.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/pipelineRequest.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -8897,7 +9273,7 @@ function pipelineRequest_createPipelineRequest(options) {
     return new PipelineRequestImpl(options);
 }
 //# sourceMappingURL=pipelineRequest.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/pipeline.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/pipeline.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 const ValidPhaseNames = new Set(["Deserialize", "Serialize", "Retry", "Sign"]);
@@ -9160,25 +9536,207 @@ function pipeline_createEmptyPipeline() {
     return HttpPipeline.create();
 }
 //# sourceMappingURL=pipeline.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/error.js
-var error = __webpack_require__(4820);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __webpack_require__(7975);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/inspect.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/object.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+/**
+ * Helper to determine when an input is a generic JS object.
+ * @returns true when input is an object type that is not null, Array, RegExp, or Date.
+ */
+function isObject(input) {
+    return (typeof input === "object" &&
+        input !== null &&
+        !Array.isArray(input) &&
+        !(input instanceof RegExp) &&
+        !(input instanceof Date));
+}
+//# sourceMappingURL=object.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/error.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Typeguard for an error object shape (has name and message)
+ * @param e - Something caught by a catch clause.
+ */
+function isError(e) {
+    if (isObject(e)) {
+        const hasName = typeof e.name === "string";
+        const hasMessage = typeof e.message === "string";
+        return hasName && hasMessage;
+    }
+    return false;
+}
+//# sourceMappingURL=error.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/inspect.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
 const custom = external_node_util_.inspect.custom;
 //# sourceMappingURL=inspect.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/sanitizer.js
-var util_sanitizer = __webpack_require__(1945);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/restError.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/sanitizer.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+const RedactedString = "REDACTED";
+// Make sure this list is up-to-date with the one under core/logger/Readme#Keyconcepts
+const defaultAllowedHeaderNames = [
+    "x-ms-client-request-id",
+    "x-ms-return-client-request-id",
+    "x-ms-useragent",
+    "x-ms-correlation-request-id",
+    "x-ms-request-id",
+    "client-request-id",
+    "ms-cv",
+    "return-client-request-id",
+    "traceparent",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Method",
+    "Origin",
+    "Accept",
+    "Accept-Encoding",
+    "Cache-Control",
+    "Connection",
+    "Content-Length",
+    "Content-Type",
+    "Date",
+    "ETag",
+    "Expires",
+    "If-Match",
+    "If-Modified-Since",
+    "If-None-Match",
+    "If-Unmodified-Since",
+    "Last-Modified",
+    "Pragma",
+    "Request-Id",
+    "Retry-After",
+    "Server",
+    "Transfer-Encoding",
+    "User-Agent",
+    "WWW-Authenticate",
+];
+const defaultAllowedQueryParameters = ["api-version"];
+/**
+ * A utility class to sanitize objects for logging.
+ */
+class Sanitizer {
+    allowedHeaderNames;
+    allowedQueryParameters;
+    constructor({ additionalAllowedHeaderNames: allowedHeaderNames = [], additionalAllowedQueryParameters: allowedQueryParameters = [], } = {}) {
+        allowedHeaderNames = defaultAllowedHeaderNames.concat(allowedHeaderNames);
+        allowedQueryParameters = defaultAllowedQueryParameters.concat(allowedQueryParameters);
+        this.allowedHeaderNames = new Set(allowedHeaderNames.map((n) => n.toLowerCase()));
+        this.allowedQueryParameters = new Set(allowedQueryParameters.map((p) => p.toLowerCase()));
+    }
+    /**
+     * Sanitizes an object for logging.
+     * @param obj - The object to sanitize
+     * @returns - The sanitized object as a string
+     */
+    sanitize(obj) {
+        const seen = new Set();
+        return JSON.stringify(obj, (key, value) => {
+            // Ensure Errors include their interesting non-enumerable members
+            if (value instanceof Error) {
+                return {
+                    ...value,
+                    name: value.name,
+                    message: value.message,
+                };
+            }
+            if (key === "headers" && isObject(value)) {
+                return this.sanitizeHeaders(value);
+            }
+            else if (key === "url" && typeof value === "string") {
+                return this.sanitizeUrl(value);
+            }
+            else if (key === "query" && isObject(value)) {
+                return this.sanitizeQuery(value);
+            }
+            else if (key === "body") {
+                // Don't log the request body
+                return undefined;
+            }
+            else if (key === "response") {
+                // Don't log response again
+                return undefined;
+            }
+            else if (key === "operationSpec") {
+                // When using sendOperationRequest, the request carries a massive
+                // field with the autorest spec. No need to log it.
+                return undefined;
+            }
+            else if (Array.isArray(value) || isObject(value)) {
+                if (seen.has(value)) {
+                    return "[Circular]";
+                }
+                seen.add(value);
+            }
+            return value;
+        }, 2);
+    }
+    /**
+     * Sanitizes a URL for logging.
+     * @param value - The URL to sanitize
+     * @returns - The sanitized URL as a string
+     */
+    sanitizeUrl(value) {
+        if (typeof value !== "string" || value === null || value === "") {
+            return value;
+        }
+        const url = new URL(value);
+        if (!url.search) {
+            return value;
+        }
+        for (const [key] of url.searchParams) {
+            if (!this.allowedQueryParameters.has(key.toLowerCase())) {
+                url.searchParams.set(key, RedactedString);
+            }
+        }
+        return url.toString();
+    }
+    sanitizeHeaders(obj) {
+        const sanitized = {};
+        for (const key of Object.keys(obj)) {
+            if (this.allowedHeaderNames.has(key.toLowerCase())) {
+                sanitized[key] = obj[key];
+            }
+            else {
+                sanitized[key] = RedactedString;
+            }
+        }
+        return sanitized;
+    }
+    sanitizeQuery(value) {
+        if (typeof value !== "object" || value === null) {
+            return value;
+        }
+        const sanitized = {};
+        for (const k of Object.keys(value)) {
+            if (this.allowedQueryParameters.has(k.toLowerCase())) {
+                sanitized[k] = value[k];
+            }
+            else {
+                sanitized[k] = RedactedString;
+            }
+        }
+        return sanitized;
+    }
+}
+//# sourceMappingURL=sanitizer.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/restError.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
 
 
-const errorSanitizer = new util_sanitizer/* Sanitizer */.I();
+const errorSanitizer = new Sanitizer();
 /**
  * A custom error type for failed pipeline requests.
  */
@@ -9256,14 +9814,10 @@ class restError_RestError extends Error {
  * @param e - Something caught by a catch clause.
  */
 function restError_isRestError(e) {
-    // This package declares RestError, so there is exactly one constructor that can produce it
-    // here and the cross-package `instanceof` restriction does not apply. The `name` check below
-    // is the fallback for a RestError built by a second copy of this package.
-    // eslint-disable-next-line no-restricted-syntax
     if (e instanceof restError_RestError) {
         return true;
     }
-    return (0,error/* isError */.b)(e) && e.name === "RestError";
+    return isError(e) && e.name === "RestError";
 }
 //# sourceMappingURL=restError.js.map
 // EXTERNAL MODULE: external "node:http"
@@ -9274,331 +9828,15 @@ var external_node_https_ = __webpack_require__(4708);
 var external_node_zlib_ = __webpack_require__(8522);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(7075);
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/log.js
-var log = __webpack_require__(7507);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/requestBodyHeaders.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-/**
- * Converts a flat `[name, value, ...]` raw header array to `[name, value]` pairs,
- * or returns an existing pair array unchanged, preserving order and duplicates.
- *
- * @param headers - Header names and values in either array format.
- * @returns The header pairs in their original order.
- * @see https://nodejs.org/api/http.html#messagerawheaders
- */
-function getHeaderPairs(headers) {
-    return Array.isArray(headers[0])
-        ? headers
-        : Array.from({ length: Math.ceil(headers.length / 2) }, (_, index) => [
-            headers[index * 2],
-            headers[index * 2 + 1],
-        ]);
-}
-function isIterable(value) {
-    return Symbol.iterator in value && typeof value[Symbol.iterator] === "function";
-}
-function removeContinueToken(value) {
-    if (typeof value === "string") {
-        const tokens = value.split(",");
-        const remaining = tokens.filter((token) => token.trim().toLowerCase() !== "100-continue");
-        if (remaining.length === tokens.length) {
-            return value;
-        }
-        return (remaining
-            .map((token) => token.trim())
-            .filter(Boolean)
-            .join(", ") || undefined);
-    }
-    if (Array.isArray(value)) {
-        const remaining = value.map(removeContinueToken).filter((entry) => entry !== undefined);
-        return remaining.length > 0 ? remaining : undefined;
-    }
-    return value;
-}
-function stripRequestBodyHeaders(request, removeFraming) {
-    const stripHeaderValue = (name, value) => {
-        const lowerName = name.toLowerCase();
-        if (removeFraming &&
-            (lowerName === "content-length" ||
-                lowerName === "transfer-encoding" ||
-                lowerName === "trailer")) {
-            return undefined;
-        }
-        return lowerName === "expect" ? removeContinueToken(value) : value;
-    };
-    const stripHeaderPairs = (pairs) => pairs.flatMap(([name, value]) => {
-        const updated = typeof name === "string" ? stripHeaderValue(name, value) : value;
-        return updated === undefined ? [] : [[name, updated]];
-    });
-    for (const [name, value] of request.headers) {
-        const updated = stripHeaderValue(name, value);
-        if (updated === undefined) {
-            request.headers.delete(name);
-        }
-        else if (typeof updated === "string" && updated !== value) {
-            request.headers.set(name, updated);
-        }
-    }
-    const overrides = request.requestOverrides;
-    if (!overrides || !("headers" in overrides)) {
-        return;
-    }
-    const headers = overrides.headers;
-    if (Array.isArray(headers)) {
-        const updatedPairs = stripHeaderPairs(getHeaderPairs(headers));
-        request.requestOverrides = {
-            ...overrides,
-            headers: Array.isArray(headers[0]) ? updatedPairs : updatedPairs.flat(),
-        };
-    }
-    else if (headers && typeof headers === "object" && isIterable(headers)) {
-        const pairs = Array.from(headers, (entry) => {
-            if (!Array.isArray(entry) || entry.length !== 2) {
-                throw new TypeError("Header entry must be a name/value pair");
-            }
-            return entry;
-        });
-        request.requestOverrides = { ...overrides, headers: stripHeaderPairs(pairs) };
-    }
-    else if (headers && typeof headers === "object") {
-        const updatedHeaders = {};
-        for (const [name, value] of Object.entries(headers)) {
-            const updated = stripHeaderValue(name, value);
-            if (updated !== undefined) {
-                updatedHeaders[name] = updated;
-            }
-        }
-        request.requestOverrides = { ...overrides, headers: updatedHeaders };
-    }
-}
-/**
- * Removes only the 100-continue expectation from pipeline and replacement headers.
- * Raw header arrays retain their shape, and caller-supplied override headers are not mutated.
- * Iterable override collections are materialized as reusable name/value pairs.
- *
- * @param request - The request whose body is known to be empty.
- */
-function removeExpectContinueHeader(request) {
-    stripRequestBodyHeaders(request, false);
-}
-/**
- * Removes obsolete body framing, trailer declarations, and the 100-continue expectation
- * after discarding a body.
- *
- * @param request - The request whose body has been discarded.
- */
-function removeRequestBodyHeaders(request) {
-    stripRequestBodyHeaders(request, true);
-}
-//# sourceMappingURL=requestBodyHeaders.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/nodeExpectContinue.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
-const EXPECT_CONTINUE_TIMEOUT_IN_MS = 1000;
-function getHeaderValues(headers, name) {
-    if (Array.isArray(headers)) {
-        return getHeaderPairs(headers)
-            .filter(([key]) => typeof key === "string" && key.toLowerCase() === name)
-            .flatMap(([, value]) => (Array.isArray(value) ? value : [value]));
-    }
-    if (headers && typeof headers === "object") {
-        if ("get" in headers && typeof headers.get === "function") {
-            const value = headers.get(name);
-            return value === undefined || value === null ? [] : [value];
-        }
-        let value;
-        for (const [key, entry] of Object.entries(headers)) {
-            if (key.toLowerCase() === name) {
-                value = entry;
-            }
-        }
-        return value === undefined ? [] : Array.isArray(value) ? value : [value];
-    }
-    return [];
-}
-function getEffectiveHeaderValues(request, name) {
-    const headers = request.requestOverrides && "headers" in request.requestOverrides
-        ? request.requestOverrides.headers
-        : request.headers;
-    return getHeaderValues(headers, name.toLowerCase());
-}
-function hasExpectContinue(request) {
-    return getEffectiveHeaderValues(request, "expect").some((value) => typeof value === "string" &&
-        value.split(",").some((token) => token.trim().toLowerCase() === "100-continue"));
-}
-function addHeader(headers, name, value) {
-    if (!Array.isArray(headers)) {
-        return { ...headers, [name]: value };
-    }
-    return Array.isArray(headers[0]) ? [...headers, [name, value]] : [...headers, name, value];
-}
-function hasHeader(headers, name) {
-    if (Array.isArray(headers)) {
-        return getHeaderPairs(headers).some(([key]) => typeof key === "string" && key.toLowerCase() === name);
-    }
-    return Object.keys(headers ?? {}).some((key) => key.toLowerCase() === name);
-}
-function addExpectContinueFraming(options, bodyLength) {
-    if (hasHeader(options.headers, "content-length") ||
-        hasHeader(options.headers, "transfer-encoding")) {
-        return;
-    }
-    options.headers = addHeader(options.headers, bodyLength === null ? "Transfer-Encoding" : "Content-Length", bodyLength === null ? "chunked" : String(bodyLength));
-}
-function createExpectContinueRequest(options) {
-    let fallback;
-    let waiting = true;
-    let bodyStarted = false;
-    let errorReported = false;
-    let request;
-    let bodyError;
-    const bodyStream = options.bodyStream;
-    // Error observation must not consume a caller-owned source before upload permission.
-    bodyStream?.once("error", onBodyError);
-    if (bodyStream && "errored" in bodyStream && bodyStream.errored instanceof Error) {
-        // destroy(error) may still have its error event queued on the next tick.
-        process.nextTick(onBodyError, bodyStream.errored);
-        return;
-    }
-    try {
-        request = options.createRequest(onResponse);
-    }
-    catch (error) {
-        onError(error);
-        return;
-    }
-    function stopWaiting(keepBodyObserved = false) {
-        waiting = false;
-        if (fallback !== undefined) {
-            clearTimeout(fallback);
-            fallback = undefined;
-        }
-        request?.removeListener("continue", sendBody);
-        request?.removeListener("socket", onSocket);
-        if (!keepBodyObserved) {
-            bodyStream?.removeListener("error", onBodyError);
-        }
-    }
-    function onError(error) {
-        const requestError = error instanceof Error ? error : new Error(String(error));
-        // destroy() may emit no error on a closed request, or emit this error again on a live one.
-        if (!errorReported) {
-            errorReported = true;
-            stopWaiting();
-            options.onError(requestError);
-        }
-        return requestError;
-    }
-    function onBodyError(error) {
-        if (errorReported || (!waiting && !bodyStarted)) {
-            return;
-        }
-        errorReported = true;
-        bodyError = error instanceof Error ? error : new Error(String(error));
-        stopWaiting();
-        options.onBodyError(error);
-        request?.destroy(bodyError);
-    }
-    function sendBody() {
-        if (!waiting) {
-            return;
-        }
-        bodyStarted = true;
-        stopWaiting(true);
-        try {
-            options.sendBody(request);
-        }
-        catch (error) {
-            onBodyError(error);
-        }
-        finally {
-            // The upload path now observes the source, including synchronous failures while piping.
-            bodyStream?.removeListener("error", onBodyError);
-        }
-    }
-    function onAbort() {
-        stopWaiting();
-        options.onAbort(request);
-    }
-    function onSocket() {
-        if (!waiting) {
-            return;
-        }
-        try {
-            request.flushHeaders();
-            if (!waiting) {
-                return;
-            }
-            // This ordered write excludes connection setup and preceding header writes from the timeout.
-            request.write("", (error) => {
-                if (error) {
-                    request.destroy(onError(error));
-                }
-                else if (waiting) {
-                    fallback = setTimeout(sendBody, EXPECT_CONTINUE_TIMEOUT_IN_MS);
-                }
-            });
-        }
-        catch (error) {
-            request.destroy(onError(error));
-        }
-    }
-    function onResponse(response) {
-        stopWaiting();
-        if (!bodyStarted) {
-            request.shouldKeepAlive = false;
-            const destroyRequest = () => {
-                response.removeListener("end", destroyRequest);
-                response.removeListener("close", destroyRequest);
-                request.destroy();
-            };
-            response.once("end", destroyRequest);
-            response.once("close", destroyRequest);
-            if (response.readableEnded || response.destroyed) {
-                destroyRequest();
-            }
-        }
-        options.onResponse(response);
-    }
-    request.once("error", onError);
-    if (bodyError) {
-        request.destroy(bodyError);
-        return;
-    }
-    if (options.abortSignal.aborted) {
-        onAbort();
-        return;
-    }
-    options.abortSignal.addEventListener("abort", onAbort, { once: true });
-    // Request close can precede consumption of buffered response data.
-    // Keep private abort forwarding until sendRequest's outer lifecycle disconnects the caller.
-    request.once("close", () => stopWaiting());
-    if (request.destroyed || request.closed) {
-        stopWaiting();
-    }
-    if (!waiting) {
-        return;
-    }
-    request.once("continue", sendBody);
-    if (request.socket) {
-        onSocket();
-    }
-    else {
-        request.once("socket", onSocket);
-    }
-}
-//# sourceMappingURL=nodeExpectContinue.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/responseBody.js
-var responseBody = __webpack_require__(9095);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/nodeHttpClient.js
+const log_logger = createClientLogger("ts-http-runtime");
+//# sourceMappingURL=log.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/nodeHttpClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-
-
-
-
 
 
 
@@ -9610,7 +9848,7 @@ var responseBody = __webpack_require__(9095);
 
 const DEFAULT_TLS_SETTINGS = {};
 function nodeHttpClient_isReadableStream(body) {
-    return (typeof body === "object" && body !== null && "pipe" in body && typeof body.pipe === "function");
+    return body && typeof body.pipe === "function";
 }
 function isStreamComplete(stream) {
     if (stream.readable === false) {
@@ -9629,15 +9867,7 @@ function isStreamComplete(stream) {
     });
 }
 function isArrayBuffer(body) {
-    return external_node_util_.types.isArrayBuffer(body) || ArrayBuffer.isView(body);
-}
-function arrayBufferToBuffer(body) {
-    if (Buffer.isBuffer(body)) {
-        return body;
-    }
-    return ArrayBuffer.isView(body)
-        ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-        : Buffer.from(body);
+    return body && typeof body.byteLength === "number";
 }
 class ReportTransform extends external_node_stream_.Transform {
     loadedBytes = 0;
@@ -9659,108 +9889,6 @@ class ReportTransform extends external_node_stream_.Transform {
         this.progressCallback = progressCallback;
     }
 }
-function createRequestLifecycle(request, options, isInsecure, resolve, reject) {
-    let clientRequest;
-    let response;
-    let requestDone = false;
-    let resolveRequestComplete;
-    const requestComplete = new Promise((_resolve) => {
-        resolveRequestComplete = _resolve;
-    });
-    const onComplete = () => {
-        requestDone = true;
-        clientRequest.removeListener("finish", onComplete);
-        clientRequest.removeListener("close", onComplete);
-        resolveRequestComplete();
-    };
-    const onResponse = (incomingResponse) => {
-        response = incomingResponse;
-        resolve({
-            response: incomingResponse,
-            requestComplete,
-            isRequestComplete: () => requestDone,
-            disposeRequest: () => {
-                if (!requestDone) {
-                    clientRequest.destroy();
-                }
-            },
-        });
-    };
-    return {
-        createRequest: (onResponseCallback = onResponse) => {
-            clientRequest = isInsecure
-                ? external_node_http_.request(options, onResponseCallback)
-                : external_node_https_.request(options, onResponseCallback);
-            clientRequest.once("finish", onComplete);
-            clientRequest.once("close", onComplete);
-            return clientRequest;
-        },
-        onResponse,
-        rejectRequest: (error) => {
-            reject(toRequestSendError(error, request));
-        },
-        abortRequest: (req) => {
-            const abortError = new AbortError("The operation was aborted. Rejecting from abort signal callback while making request.");
-            response?.destroy(abortError);
-            req.destroy(abortError);
-            reject(abortError);
-        },
-    };
-}
-function toRequestSendError(error, request) {
-    if (restError_isRestError(error)) {
-        return error;
-    }
-    const prematureClose = error.code === "ERR_STREAM_PREMATURE_CLOSE";
-    return new restError_RestError(prematureClose ? "Request body stream closed before ending" : error.message, {
-        code: prematureClose
-            ? restError_RestError.REQUEST_SEND_ERROR
-            : (error.code ?? restError_RestError.REQUEST_SEND_ERROR),
-        request,
-    });
-}
-function sendRequestBody(clientRequest, body, request, onError) {
-    if (body && nodeHttpClient_isReadableStream(body)) {
-        pipeUploadStream(body, clientRequest, request, onError);
-    }
-    else if (body) {
-        if (typeof body === "string" || Buffer.isBuffer(body)) {
-            clientRequest.end(body);
-        }
-        else {
-            log/* logger */.v.error("Unrecognized body type", body);
-            throw new restError_RestError("Unrecognized body type", { request });
-        }
-    }
-    else {
-        clientRequest.end();
-    }
-}
-function prepareRequestBody(request, useExpectContinue) {
-    const requestBody = request.body;
-    const resolvedBody = typeof requestBody === "function" ? requestBody() : requestBody;
-    const body = resolvedBody && isArrayBuffer(resolvedBody) ? arrayBufferToBuffer(resolvedBody) : resolvedBody;
-    if (!useExpectContinue && body && !request.headers.has("Content-Length")) {
-        const bodyLength = getBodyLength(body);
-        if (bodyLength !== null) {
-            request.headers.set("Content-Length", bodyLength);
-        }
-    }
-    if (!body || !request.onUploadProgress) {
-        return body;
-    }
-    const uploadReportStream = new ReportTransform(request.onUploadProgress);
-    uploadReportStream.on("error", (e) => {
-        log/* logger */.v.error("Error in upload progress", e);
-    });
-    if (nodeHttpClient_isReadableStream(body)) {
-        pipeUploadStream(body, uploadReportStream, request);
-    }
-    else {
-        uploadReportStream.end(body);
-    }
-    return uploadReportStream;
-}
 /**
  * A HttpClient implementation that uses Node's "https" module to send HTTPS requests.
  * @internal
@@ -9773,12 +9901,10 @@ class NodeHttpClient {
      * @param request - The request to be made.
      */
     async sendRequest(request) {
-        const requestBody = request.body;
         const abortController = new AbortController();
         let abortListener;
-        const requestAbortSignal = request.abortSignal;
-        if (requestAbortSignal) {
-            if (requestAbortSignal.aborted) {
+        if (request.abortSignal) {
+            if (request.abortSignal.aborted) {
                 throw new AbortError("The operation was aborted. Request has already been canceled.");
             }
             abortListener = (event) => {
@@ -9786,43 +9912,45 @@ class NodeHttpClient {
                     abortController.abort();
                 }
             };
-            requestAbortSignal.addEventListener("abort", abortListener);
+            request.abortSignal.addEventListener("abort", abortListener);
         }
         let timeoutId;
         if (request.timeout > 0) {
             timeoutId = setTimeout(() => {
-                const sanitizer = new util_sanitizer/* Sanitizer */.I();
-                log/* logger */.v.info(`request to '${sanitizer.sanitizeUrl(request.url)}' timed out. canceling...`);
+                const sanitizer = new Sanitizer();
+                log_logger.info(`request to '${sanitizer.sanitizeUrl(request.url)}' timed out. canceling...`);
                 abortController.abort();
             }, request.timeout);
         }
         const acceptEncoding = request.headers.get("Accept-Encoding");
         const shouldDecompress = acceptEncoding?.includes("gzip") || acceptEncoding?.includes("deflate");
-        // Keep input separate from the prepared upload. Even a direct stream must leave body
-        // undefined until preparation starts, so early rejection does not transfer its ownership.
-        let body;
+        let body = typeof request.body === "function" ? request.body() : request.body;
+        if (body && !request.headers.has("Content-Length")) {
+            const bodyLength = getBodyLength(body);
+            if (bodyLength !== null) {
+                request.headers.set("Content-Length", bodyLength);
+            }
+        }
         let responseStream;
-        let requestComplete = Promise.resolve();
         try {
-            let useExpectContinue = hasExpectContinue(request);
-            const knownBodyLength = useExpectContinue && typeof requestBody !== "function"
-                ? getBodyLength(requestBody ?? null)
-                : null;
-            if (knownBodyLength === 0) {
-                removeExpectContinueHeader(request);
-                useExpectContinue = false;
+            if (body && request.onUploadProgress) {
+                const onUploadProgress = request.onUploadProgress;
+                const uploadReportStream = new ReportTransform(onUploadProgress);
+                uploadReportStream.on("error", (e) => {
+                    log_logger.error("Error in upload progress", e);
+                });
+                if (nodeHttpClient_isReadableStream(body)) {
+                    body.pipe(uploadReportStream);
+                }
+                else {
+                    uploadReportStream.end(body);
+                }
+                body = uploadReportStream;
             }
-            if (!useExpectContinue) {
-                body = prepareRequestBody(request, false);
+            const res = await this.makeRequest(request, abortController, body);
+            if (timeoutId !== undefined) {
+                clearTimeout(timeoutId);
             }
-            const result = useExpectContinue
-                ? await this.makeRequestWithExpectContinue(request, abortController, () => {
-                    body = prepareRequestBody(request, true);
-                    return body;
-                }, knownBodyLength)
-                : await this.makeRequest(request, abortController, body);
-            requestComplete = result.requestComplete;
-            const res = result.response;
             const headers = getResponseHeaders(res);
             const status = res.statusCode ?? 0;
             const response = {
@@ -9830,34 +9958,23 @@ class NodeHttpClient {
                 headers,
                 request,
             };
-            if (!result.isRequestComplete()) {
-                (0,responseBody/* setRequestCompletion */.aP)(response, result.requestComplete);
-                const clearDisposer = (0,responseBody/* setResponseBodyDisposer */.rb)(response, result.disposeRequest);
-                result.requestComplete.then(clearDisposer).catch((error) => {
-                    log/* logger */.v.warning("Error disposing request", error);
-                });
-            }
             // Responses to HEAD must not have a body.
             // If they do return a body, that body must be ignored.
-            const method = typeof request.requestOverrides?.method === "string"
-                ? request.requestOverrides.method.toUpperCase()
-                : request.method;
-            if (method === "HEAD") {
+            if (request.method === "HEAD") {
                 // call resume() and not destroy() to avoid closing the socket
                 // and losing keep alive
                 res.resume();
                 return response;
             }
-            responseStream = shouldDecompress
-                ? getDecodedResponseStream(res, headers, abortController.signal)
-                : res;
+            responseStream = shouldDecompress ? getDecodedResponseStream(res, headers) : res;
             const onDownloadProgress = request.onDownloadProgress;
             if (onDownloadProgress) {
                 const downloadReportStream = new ReportTransform(onDownloadProgress);
                 downloadReportStream.on("error", (e) => {
-                    log/* logger */.v.error("Error in download progress", e);
+                    log_logger.error("Error in download progress", e);
                 });
-                responseStream = pipeResponseStream(responseStream, downloadReportStream, abortController.signal);
+                responseStream.pipe(downloadReportStream);
+                responseStream = downloadReportStream;
             }
             if (
             // Value of POSITIVE_INFINITY in streamResponseStatusCodes is considered as any status code
@@ -9870,26 +9987,10 @@ class NodeHttpClient {
             }
             return response;
         }
-        catch (error) {
-            // Dispose only the prepared upload. If preparation never ran, body is undefined
-            // and the caller's untouched input stream is left alone.
-            if (nodeHttpClient_isReadableStream(body)) {
-                (0,responseBody/* disposeNodeStream */.WT)(body);
-            }
-            if (responseStream) {
-                (0,responseBody/* disposeNodeStream */.WT)(responseStream);
-            }
-            throw error;
-        }
         finally {
-            if (timeoutId !== undefined) {
-                clearTimeout(timeoutId);
-            }
-            // Keep abort forwarding until the outgoing request and response have both completed.
-            if (requestAbortSignal && abortListener) {
+            // clean up event listener
+            if (request.abortSignal && abortListener) {
                 let uploadStreamDone = Promise.resolve();
-                // Wait only for a prepared upload. If preparation never ran, body is undefined,
-                // so the caller's untouched input stream cannot block abort-listener cleanup.
                 if (nodeHttpClient_isReadableStream(body)) {
                     uploadStreamDone = isStreamComplete(body);
                 }
@@ -9897,68 +9998,67 @@ class NodeHttpClient {
                 if (nodeHttpClient_isReadableStream(responseStream)) {
                     downloadStreamDone = isStreamComplete(responseStream);
                 }
-                Promise.all([requestComplete, uploadStreamDone, downloadStreamDone])
+                Promise.all([uploadStreamDone, downloadStreamDone])
                     .then(() => {
                     // eslint-disable-next-line promise/always-return
                     if (abortListener) {
-                        requestAbortSignal.removeEventListener("abort", abortListener);
+                        request.abortSignal?.removeEventListener("abort", abortListener);
                     }
                 })
                     .catch((e) => {
-                    log/* logger */.v.warning("Error when cleaning up abortListener on httpRequest", e);
+                    log_logger.warning("Error when cleaning up abortListener on httpRequest", e);
                 });
             }
         }
     }
     makeRequest(request, abortController, body) {
-        const { options, isInsecure } = this.getRequestOptions(request);
-        return new Promise((resolve, reject) => {
-            const { createRequest, rejectRequest, abortRequest } = createRequestLifecycle(request, options, isInsecure, resolve, reject);
-            const req = createRequest();
-            req.once("error", rejectRequest);
-            abortController.signal.addEventListener("abort", () => abortRequest(req));
-            sendRequestBody(req, body, request, rejectRequest);
-        });
-    }
-    makeRequestWithExpectContinue(request, abortController, prepareBody, knownBodyLength) {
-        const { options, isInsecure } = this.getRequestOptions(request);
-        addExpectContinueFraming(options, knownBodyLength);
-        return new Promise((resolve, reject) => {
-            const { createRequest, onResponse, rejectRequest, abortRequest } = createRequestLifecycle(request, options, isInsecure, resolve, reject);
-            createExpectContinueRequest({
-                abortSignal: abortController.signal,
-                bodyStream: nodeHttpClient_isReadableStream(request.body) ? request.body : undefined,
-                createRequest,
-                onAbort: abortRequest,
-                onError: rejectRequest,
-                onBodyError: reject,
-                onResponse,
-                sendBody: (clientRequest) => {
-                    const body = prepareBody();
-                    sendRequestBody(clientRequest, body, request, rejectRequest);
-                },
-            });
-        });
-    }
-    getRequestOptions(request) {
         const url = new URL(request.url);
         const isInsecure = url.protocol !== "https:";
         if (isInsecure && !request.allowInsecureConnection) {
             throw new Error(`Cannot connect to ${request.url} while allowInsecureConnection is false.`);
         }
         const agent = request.agent ?? this.getOrCreateAgent(request, isInsecure);
-        return {
-            isInsecure,
-            options: {
-                agent,
-                hostname: url.hostname,
-                path: `${url.pathname}${url.search}`,
-                port: url.port,
-                method: request.method,
-                headers: request.headers.toJSON({ preserveCase: true }),
-                ...request.requestOverrides,
-            },
+        const options = {
+            agent,
+            hostname: url.hostname,
+            path: `${url.pathname}${url.search}`,
+            port: url.port,
+            method: request.method,
+            headers: request.headers.toJSON({ preserveCase: true }),
+            ...request.requestOverrides,
         };
+        return new Promise((resolve, reject) => {
+            const req = isInsecure ? external_node_http_.request(options, resolve) : external_node_https_.request(options, resolve);
+            req.once("error", (err) => {
+                reject(new restError_RestError(err.message, { code: err.code ?? restError_RestError.REQUEST_SEND_ERROR, request }));
+            });
+            abortController.signal.addEventListener("abort", () => {
+                const abortError = new AbortError("The operation was aborted. Rejecting from abort signal callback while making request.");
+                req.destroy(abortError);
+                reject(abortError);
+            });
+            if (body && nodeHttpClient_isReadableStream(body)) {
+                body.pipe(req);
+            }
+            else if (body) {
+                if (typeof body === "string" || Buffer.isBuffer(body)) {
+                    req.end(body);
+                }
+                else if (isArrayBuffer(body)) {
+                    req.end(ArrayBuffer.isView(body)
+                        ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+                        : Buffer.from(body));
+                }
+                else {
+                    log_logger.error("Unrecognized body type", body);
+                    reject(new restError_RestError("Unrecognized body type"));
+                }
+            }
+            else {
+                // streams don't like "undefined" being passed as data
+                req.end();
+            }
+        });
     }
     getOrCreateAgent(request, isInsecure) {
         const disableKeepAlive = request.disableKeepAlive;
@@ -9988,7 +10088,7 @@ class NodeHttpClient {
             if (agent && agent.options.keepAlive === !disableKeepAlive) {
                 return agent;
             }
-            log/* logger */.v.info("No cached TLS Agent exist, creating a new Agent");
+            log_logger.info("No cached TLS Agent exist, creating a new Agent");
             agent = new external_node_https_.Agent({
                 // keepAlive is true if disableKeepAlive is false.
                 keepAlive: !disableKeepAlive,
@@ -10015,85 +10115,44 @@ function getResponseHeaders(res) {
     }
     return headers;
 }
-function getDecodedResponseStream(stream, headers, abortSignal) {
+function getDecodedResponseStream(stream, headers) {
     const contentEncoding = headers.get("Content-Encoding");
     if (contentEncoding === "gzip") {
-        return pipeResponseStream(stream, external_node_zlib_.createGunzip(), abortSignal);
+        const unzip = external_node_zlib_.createGunzip();
+        stream.pipe(unzip);
+        return unzip;
     }
     else if (contentEncoding === "deflate") {
-        return pipeResponseStream(stream, external_node_zlib_.createInflate(), abortSignal);
+        const inflate = external_node_zlib_.createInflate();
+        stream.pipe(inflate);
+        return inflate;
     }
     return stream;
-}
-function pipeUploadStream(source, destination, request, onError) {
-    let tearingDown = false;
-    const cleanupFinished = (0,external_node_stream_.finished)(source, { writable: false }, onSourceComplete);
-    function onSourceComplete(error) {
-        cleanupFinished();
-        destination.removeListener("close", onDestinationClose);
-        if (error && !tearingDown) {
-            const requestError = toRequestSendError(error, request);
-            destination.destroy(requestError);
-            onError?.(requestError);
-        }
-    }
-    function onDestinationClose() {
-        // Keep observing the source, but do not forward failures caused by intentional teardown.
-        tearingDown = true;
-        source.unpipe(destination);
-        (0,responseBody/* disposeNodeStream */.WT)(source);
-    }
-    destination.once("close", onDestinationClose);
-    source.pipe(destination);
-}
-function pipeResponseStream(source, destination, abortSignal) {
-    (0,responseBody/* setResponseBodySource */.rp)(destination, source);
-    let cleanupSource = () => { };
-    let cleanupDestination = () => { };
-    cleanupSource = (0,external_node_stream_.finished)(source, { writable: false }, (error) => {
-        cleanupSource();
-        if (error) {
-            destination.destroy(abortSignal.aborted ? new AbortError() : error);
-        }
-    });
-    cleanupDestination = (0,external_node_stream_.finished)(destination, { writable: false }, () => {
-        cleanupDestination();
-        // Keep the source observer until its own completion, including any queued error.
-        source.unpipe(destination);
-        if (source.readable) {
-            (0,responseBody/* disposeNodeStream */.WT)(source);
-        }
-    });
-    return source.pipe(destination);
 }
 function streamToText(stream) {
     return new Promise((resolve, reject) => {
         const buffer = [];
-        const cleanupFinished = (0,external_node_stream_.finished)(stream, { writable: false }, onComplete);
-        function onData(chunk) {
+        stream.on("data", (chunk) => {
             if (Buffer.isBuffer(chunk)) {
                 buffer.push(chunk);
             }
             else {
                 buffer.push(Buffer.from(chunk));
             }
-        }
-        function onComplete(error) {
-            cleanupFinished();
-            stream.removeListener("data", onData);
-            if (error?.name === "AbortError") {
-                reject(error);
+        });
+        stream.on("end", () => {
+            resolve(Buffer.concat(buffer).toString("utf8"));
+        });
+        stream.on("error", (e) => {
+            if (e && e?.name === "AbortError") {
+                reject(e);
             }
-            else if (error) {
-                reject(new restError_RestError(`Error reading response as text: ${error.message}`, {
+            else {
+                reject(new restError_RestError(`Error reading response as text: ${e.message}`, {
                     code: restError_RestError.PARSE_ERROR,
                 }));
             }
-            else {
-                resolve(Buffer.concat(buffer).toString("utf8"));
-            }
-        }
-        stream.on("data", onData);
+        });
     });
 }
 /** @internal */
@@ -10111,7 +10170,7 @@ function getBodyLength(body) {
         return body.byteLength;
     }
     else if (typeof body === "string") {
-        return Buffer.byteLength(body);
+        return Buffer.from(body).length;
     }
     else {
         return null;
@@ -10125,7 +10184,7 @@ function createNodeHttpClient() {
     return new NodeHttpClient();
 }
 //# sourceMappingURL=nodeHttpClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/defaultHttpClient.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/defaultHttpClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10136,7 +10195,7 @@ function defaultHttpClient_createDefaultHttpClient() {
     return createNodeHttpClient();
 }
 //# sourceMappingURL=defaultHttpClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/logPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/logPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10150,8 +10209,8 @@ const logPolicyName = "logPolicy";
  * @param options - Options to configure logPolicy.
  */
 function logPolicy_logPolicy(options = {}) {
-    const logger = options.logger ?? log/* logger */.v.info;
-    const sanitizer = new util_sanitizer/* Sanitizer */.I({
+    const logger = options.logger ?? log_logger.info;
+    const sanitizer = new Sanitizer({
         additionalAllowedHeaderNames: options.additionalAllowedHeaderNames,
         additionalAllowedQueryParameters: options.additionalAllowedQueryParameters,
     });
@@ -10164,17 +10223,13 @@ function logPolicy_logPolicy(options = {}) {
             logger(`Request: ${sanitizer.sanitize(request)}`);
             const response = await next(request);
             logger(`Response status code: ${response.status}`);
-            logger(`Headers: ${sanitizer.sanitize({ headers: response.headers })}`);
+            logger(`Headers: ${sanitizer.sanitize(response.headers)}`);
             return response;
         },
     };
 }
 //# sourceMappingURL=logPolicy.js.map
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
-// EXTERNAL MODULE: external "node:process"
-var external_node_process_ = __webpack_require__(1708);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/userAgentPlatform.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/userAgentPlatform.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10203,7 +10258,7 @@ async function userAgentPlatform_setPlatformSpecificData(map) {
     }
 }
 //# sourceMappingURL=userAgentPlatform.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/userAgent.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/userAgent.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10235,7 +10290,7 @@ async function userAgent_getUserAgentValue(prefix) {
     return userAgentValue;
 }
 //# sourceMappingURL=userAgent.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/userAgentPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/userAgentPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10262,9 +10317,50 @@ function userAgentPolicy_userAgentPolicy(options = {}) {
     };
 }
 //# sourceMappingURL=userAgentPolicy.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/delay.js + 1 modules
-var delay = __webpack_require__(297);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/helpers.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/random.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+/**
+ * Returns a random integer value between a lower and upper bound,
+ * inclusive of both bounds.
+ * Note that this uses Math.random and isn't secure. If you need to use
+ * this for any kind of security purpose, find a better source of random.
+ * @param min - The smallest integer value allowed.
+ * @param max - The largest integer value allowed.
+ */
+function getRandomIntegerInclusive(min, max) {
+    // Make sure inputs are integers.
+    min = Math.ceil(min);
+    max = Math.floor(max);
+    // Pick a random offset from zero to the size of the range.
+    // Since Math.random() can never return 1, we have to make the range one larger
+    // in order to be inclusive of the maximum value after we take the floor.
+    const offset = Math.floor(Math.random() * (max - min + 1));
+    return offset + min;
+}
+//# sourceMappingURL=random.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/delay.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Calculates the delay interval for retry attempts using exponential delay with jitter.
+ * @param retryAttempt - The current retry attempt number.
+ * @param config - The exponential retry configuration.
+ * @returns An object containing the calculated retry delay.
+ */
+function calculateRetryDelay(retryAttempt, config) {
+    // Exponentially increase the delay each time
+    const exponentialDelay = config.retryDelayInMs * Math.pow(2, retryAttempt);
+    // Don't let the delay exceed the maximum
+    const clampedDelay = Math.min(config.maxRetryDelayInMs, exponentialDelay);
+    // Allow the final value to have some "jitter" (within 50% of the delay size) so
+    // that retries across multiple clients don't occur simultaneously.
+    const retryAfterInMs = clampedDelay / 2 + getRandomIntegerInclusive(0, clampedDelay / 2);
+    return { retryAfterInMs };
+}
+//# sourceMappingURL=delay.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/helpers.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10278,7 +10374,7 @@ const StandardAbortMessage = "The operation was aborted.";
  *                  - abortErrorMsg - The abort error message associated with containing operation.
  * @returns Resolved promise
  */
-function helpers_delay(delayInMs, value, options) {
+function delay(delayInMs, value, options) {
     return new Promise((resolve, reject) => {
         let timer = undefined;
         let onAborted = undefined;
@@ -10323,7 +10419,7 @@ function parseHeaderValueAsNumber(response, headerName) {
     return valueAsNum;
 }
 //# sourceMappingURL=helpers.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/retryStrategies/throttlingRetryStrategy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/retryStrategies/throttlingRetryStrategy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10398,7 +10494,7 @@ function throttlingRetryStrategy_throttlingRetryStrategy() {
     };
 }
 //# sourceMappingURL=throttlingRetryStrategy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/retryStrategies/exponentialRetryStrategy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/retryStrategies/exponentialRetryStrategy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10428,7 +10524,7 @@ function exponentialRetryStrategy_exponentialRetryStrategy(options = {}) {
             if (responseError && !matchedSystemError && !isExponential) {
                 return { errorToThrow: responseError };
             }
-            return (0,delay/* calculateRetryDelay */.g)(retryCount, {
+            return calculateRetryDelay(retryCount, {
                 retryDelayInMs: retryInterval,
                 maxRetryDelayInMs: maxRetryInterval,
             });
@@ -10462,13 +10558,13 @@ function isSystemError(err) {
         err.code === "ENOTFOUND");
 }
 //# sourceMappingURL=exponentialRetryStrategy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/constants.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-const constants_SDK_VERSION = "0.3.11";
+const constants_SDK_VERSION = "0.3.6";
 const constants_DEFAULT_RETRY_POLICY_COUNT = 3;
 //# sourceMappingURL=constants.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/retryPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/retryPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10476,8 +10572,7 @@ const constants_DEFAULT_RETRY_POLICY_COUNT = 3;
 
 
 
-
-const retryPolicyLogger = (0,logger_logger/* createClientLogger */.KV)("ts-http-runtime retryPolicy");
+const retryPolicyLogger = createClientLogger("ts-http-runtime retryPolicy");
 /**
  * The programmatic identifier of the retryPolicy.
  */
@@ -10495,6 +10590,7 @@ function retryPolicy_retryPolicy(strategies, options = { maxRetries: constants_D
             let retryCount = -1;
             retryRequest: while (true) {
                 retryCount += 1;
+                response = undefined;
                 responseError = undefined;
                 try {
                     logger.info(`Retry ${retryCount}: Attempting to send request`, request.requestId);
@@ -10549,17 +10645,11 @@ function retryPolicy_retryPolicy(strategies, options = { maxRetries: constants_D
                     }
                     if (retryAfterInMs || retryAfterInMs === 0) {
                         strategyLogger.info(`Retry ${retryCount}: Retry strategy ${strategy.name} retries after ${retryAfterInMs}`);
-                        if (response) {
-                            await (0,responseBody/* disposeResponseBody */.VA)(response);
-                        }
-                        await helpers_delay(retryAfterInMs, undefined, { abortSignal: request.abortSignal });
+                        await delay(retryAfterInMs, undefined, { abortSignal: request.abortSignal });
                         continue retryRequest;
                     }
                     if (redirectTo) {
                         strategyLogger.info(`Retry ${retryCount}: Retry strategy ${strategy.name} redirects to ${redirectTo}`);
-                        if (response) {
-                            await (0,responseBody/* disposeResponseBody */.VA)(response);
-                        }
                         request.url = redirectTo;
                         continue retryRequest;
                     }
@@ -10580,7 +10670,7 @@ function retryPolicy_retryPolicy(strategies, options = { maxRetries: constants_D
     };
 }
 //# sourceMappingURL=retryPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/defaultRetryPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/defaultRetryPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10606,7 +10696,7 @@ function defaultRetryPolicy_defaultRetryPolicy(options = {}) {
     };
 }
 //# sourceMappingURL=defaultRetryPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/bytesEncoding.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/bytesEncoding.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -10628,7 +10718,7 @@ function bytesEncoding_stringToUint8Array(value, format) {
     return Buffer.from(value, format);
 }
 //# sourceMappingURL=bytesEncoding.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/formData.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/formData.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -10655,7 +10745,7 @@ function convertBodyToFormDataMap(body) {
     return undefined;
 }
 //# sourceMappingURL=formData.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/formDataPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/formDataPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10749,7 +10839,7 @@ async function prepareFormData(formData, request) {
 var dist = __webpack_require__(3669);
 // EXTERNAL MODULE: ./node_modules/http-proxy-agent/dist/index.js
 var http_proxy_agent_dist = __webpack_require__(1970);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/proxyPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/proxyPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -10893,7 +10983,7 @@ function setProxyAgentOnRequest(request, cachedAgents, proxyUrl) {
     const url = new URL(request.url);
     const isInsecure = url.protocol !== "https:";
     if (request.tlsSettings) {
-        log/* logger */.v.warning("TLS settings are not supported in combination with custom Proxy, certificates provided to the client will be ignored.");
+        log_logger.warning("TLS settings are not supported in combination with custom Proxy, certificates provided to the client will be ignored.");
     }
     if (isInsecure) {
         if (!cachedAgents.httpProxyAgent) {
@@ -10939,11 +11029,9 @@ function proxyPolicy_proxyPolicy(proxySettings, options) {
     };
 }
 //# sourceMappingURL=proxyPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/redirectPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/redirectPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-
-
 
 /**
  * The programmatic identifier of the redirectPolicy.
@@ -10984,7 +11072,7 @@ async function handleRedirect(next, response, maxRetries, allowCrossOriginRedire
         if (!allowCrossOriginRedirects) {
             const originalUrl = new URL(request.url);
             if (url.origin !== originalUrl.origin) {
-                log/* logger */.v.verbose(`Skipping cross-origin redirect from ${originalUrl.origin} to ${url.origin}.`);
+                log_logger.verbose(`Skipping cross-origin redirect from ${originalUrl.origin} to ${url.origin}.`);
                 return response;
             }
         }
@@ -10993,21 +11081,17 @@ async function handleRedirect(next, response, maxRetries, allowCrossOriginRedire
         // redirected GET request if the redirect url is present in the location header
         if (status === 303) {
             request.method = "GET";
-            if (request.requestOverrides && "method" in request.requestOverrides) {
-                request.requestOverrides = { ...request.requestOverrides, method: "GET" };
-            }
-            removeRequestBodyHeaders(request);
+            request.headers.delete("Content-Length");
             delete request.body;
         }
         request.headers.delete("Authorization");
-        await (0,responseBody/* disposeResponseBody */.VA)(response);
         const res = await next(request);
         return handleRedirect(next, res, maxRetries, allowCrossOriginRedirects, currentRetries + 1);
     }
     return response;
 }
 //# sourceMappingURL=redirectPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/platformPolicies.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/platformPolicies.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11040,7 +11124,7 @@ function platformPolicies_addPlatformPolicies(pipeline, options) {
 //# sourceMappingURL=platformPolicies.js.map
 // EXTERNAL MODULE: external "stream"
 var external_stream_ = __webpack_require__(2203);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/typeGuards-node.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/typeGuards-node.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11061,7 +11145,7 @@ function typeGuards_node_isWebReadableStream(x) {
     return x instanceof ReadableStream;
 }
 //# sourceMappingURL=typeGuards-node.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/typeGuards.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/typeGuards.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11080,7 +11164,7 @@ function typeGuards_isBlob(x) {
     return x instanceof Blob;
 }
 //# sourceMappingURL=typeGuards.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/concat.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/concat.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11150,7 +11234,7 @@ async function concat(sources) {
     };
 }
 //# sourceMappingURL=concat.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/multipartPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/multipartPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11266,7 +11350,7 @@ function multipartPolicy_multipartPolicy() {
     };
 }
 //# sourceMappingURL=multipartPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/createPipelineFromOptions.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/createPipelineFromOptions.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11294,9 +11378,7 @@ function createPipelineFromOptions_createPipelineFromOptions(options) {
     return pipeline;
 }
 //# sourceMappingURL=createPipelineFromOptions.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/env.js
-var env = __webpack_require__(7970);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/checkInsecureConnection.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/checkInsecureConnection.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11348,7 +11430,7 @@ function checkInsecureConnection_ensureSecureConnection(request, options) {
     }
 }
 //# sourceMappingURL=checkInsecureConnection.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/apiKeyAuthenticationPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/apiKeyAuthenticationPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11379,7 +11461,7 @@ function apiKeyAuthenticationPolicy_apiKeyAuthenticationPolicy(options) {
     };
 }
 //# sourceMappingURL=apiKeyAuthenticationPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/basicAuthenticationPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/basicAuthenticationPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11410,7 +11492,7 @@ function basicAuthenticationPolicy_basicAuthenticationPolicy(options) {
     };
 }
 //# sourceMappingURL=basicAuthenticationPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/bearerAuthenticationPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/bearerAuthenticationPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11441,7 +11523,7 @@ function bearerAuthenticationPolicy_bearerAuthenticationPolicy(options) {
     };
 }
 //# sourceMappingURL=bearerAuthenticationPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/oauth2AuthenticationPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/auth/oauth2AuthenticationPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11472,7 +11554,7 @@ function oauth2AuthenticationPolicy_oauth2AuthenticationPolicy(options) {
     };
 }
 //# sourceMappingURL=oauth2AuthenticationPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/client/clientHelpers.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/client/clientHelpers.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11514,7 +11596,7 @@ function clientHelpers_getCachedDefaultHttpsClient() {
     return cachedHttpClient;
 }
 //# sourceMappingURL=clientHelpers.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/client/multipart.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/client/multipart.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11635,7 +11717,7 @@ function multipart_buildMultipartBody(parts) {
     return { parts: parts.map(buildBodyPart) };
 }
 //# sourceMappingURL=multipart.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/client/sendRequest.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/client/sendRequest.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11683,6 +11765,21 @@ async function sendRequest_sendRequest(method, url, pipeline, options = {}, cust
     }
 }
 /**
+ * Function to determine the request content type
+ * @param options - request options InternalRequestParameters
+ * @returns returns the content-type
+ */
+function getRequestContentType(options = {}) {
+    if (options.contentType) {
+        return options.contentType;
+    }
+    const headerContentType = options.headers?.["content-type"];
+    if (typeof headerContentType === "string") {
+        return headerContentType;
+    }
+    return getContentType(options.body);
+}
+/**
  * Function to determine the content-type of a body
  * this is used if an explicit content-type is not provided
  * @param body - body in the request
@@ -11692,7 +11789,7 @@ function getContentType(body) {
     if (body === undefined) {
         return undefined;
     }
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    if (ArrayBuffer.isView(body)) {
         return "application/octet-stream";
     }
     if (isBlob(body) && body.type) {
@@ -11712,25 +11809,16 @@ function getContentType(body) {
     return "application/json";
 }
 function buildPipelineRequest(method, url, options = {}) {
-    const headers = createHttpHeaders(options.headers);
-    let requestContentType = options.contentType;
-    if (!requestContentType) {
-        requestContentType = headers.get("content-type");
-    }
-    if (requestContentType === undefined) {
-        requestContentType = getContentType(options.body);
-    }
+    const requestContentType = getRequestContentType(options);
     const { body, multipartBody } = getRequestBody(options.body, requestContentType);
-    const accept = options.accept ??
-        headers.get("accept") ??
-        (options.noDefaultAcceptHeader ? undefined : "application/json");
-    if (accept !== undefined) {
-        headers.set("accept", accept);
-    }
-    if (requestContentType) {
-        headers.set("content-type", requestContentType);
-    }
-    const { allowInsecureConnection, abortSignal, onUploadProgress, onDownloadProgress, timeout, responseAsStream, noDefaultAcceptHeader: _noDefaultAcceptHeader, url: _url, method: _method, body: _body, multipartBody: _multiBody, headers: _headers, ...rest } = options;
+    const headers = createHttpHeaders({
+        ...(options.headers ? options.headers : {}),
+        accept: options.accept ?? options.headers?.accept ?? "application/json",
+        ...(requestContentType && {
+            "content-type": requestContentType,
+        }),
+    });
+    const { allowInsecureConnection, abortSignal, onUploadProgress, onDownloadProgress, timeout, responseAsStream, url: _url, method: _method, body: _body, multipartBody: _multiBody, headers: _headers, ...rest } = options;
     const request = createPipelineRequest({
         url,
         method,
@@ -11767,8 +11855,10 @@ function getRequestBody(body, contentType = "") {
     if (typeof body === "function") {
         return { body: body };
     }
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
-        return { body };
+    if (ArrayBuffer.isView(body)) {
+        return {
+            body: body instanceof Uint8Array ? body : JSON.stringify(body),
+        };
     }
     const firstType = contentType.split(";")[0];
     switch (firstType) {
@@ -11825,7 +11915,7 @@ function createParseError(response, err) {
     });
 }
 //# sourceMappingURL=sendRequest.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/client/getClient.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/client/getClient.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11835,7 +11925,8 @@ function createParseError(response, err) {
 /**
  * Creates a client with a default pipeline
  * @param endpoint - Base endpoint for the client
- * @param clientOptions - Client options
+ * @param credentials - Credentials to authenticate the requests
+ * @param options - Client options
  */
 function getClient(endpoint, clientOptions = {}) {
     const pipeline = clientOptions.pipeline ?? createDefaultPipeline(clientOptions);
@@ -11849,35 +11940,34 @@ function getClient(endpoint, clientOptions = {}) {
             });
         }
     }
-    const noDefaultAcceptHeader = clientOptions.internal?.noDefaultAcceptHeader ?? false;
     const { allowInsecureConnection, httpClient } = clientOptions;
     const endpointUrl = clientOptions.endpoint ?? endpoint;
     const client = (path, ...args) => {
         const getUrl = (requestOptions) => buildRequestUrl(endpointUrl, path, args, { allowInsecureConnection, ...requestOptions });
         return {
             get: (requestOptions = {}) => {
-                return buildOperation("GET", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("GET", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             post: (requestOptions = {}) => {
-                return buildOperation("POST", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("POST", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             put: (requestOptions = {}) => {
-                return buildOperation("PUT", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("PUT", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             patch: (requestOptions = {}) => {
-                return buildOperation("PATCH", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("PATCH", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             delete: (requestOptions = {}) => {
-                return buildOperation("DELETE", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("DELETE", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             head: (requestOptions = {}) => {
-                return buildOperation("HEAD", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("HEAD", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             options: (requestOptions = {}) => {
-                return buildOperation("OPTIONS", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("OPTIONS", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
             trace: (requestOptions = {}) => {
-                return buildOperation("TRACE", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient, noDefaultAcceptHeader);
+                return buildOperation("TRACE", getUrl(requestOptions), pipeline, requestOptions, allowInsecureConnection, httpClient);
             },
         };
     };
@@ -11887,23 +11977,23 @@ function getClient(endpoint, clientOptions = {}) {
         pipeline,
     };
 }
-function buildOperation(method, url, pipeline, options, allowInsecureConnection, httpClient, noDefaultAcceptHeader = false) {
+function buildOperation(method, url, pipeline, options, allowInsecureConnection, httpClient) {
     allowInsecureConnection = options.allowInsecureConnection ?? allowInsecureConnection;
     return {
         then: function (onFulfilled, onrejected) {
-            return sendRequest(method, url, pipeline, { ...options, allowInsecureConnection, noDefaultAcceptHeader }, httpClient).then(onFulfilled, onrejected);
+            return sendRequest(method, url, pipeline, { ...options, allowInsecureConnection }, httpClient).then(onFulfilled, onrejected);
         },
         async asBrowserStream() {
             if (isNodeLike) {
                 throw new Error("`asBrowserStream` is supported only in the browser environment. Use `asNodeStream` instead to obtain the response body stream. If you require a Web stream of the response in Node, consider using `Readable.toWeb` on the result of `asNodeStream`.");
             }
             else {
-                return sendRequest(method, url, pipeline, { ...options, allowInsecureConnection, noDefaultAcceptHeader, responseAsStream: true }, httpClient);
+                return sendRequest(method, url, pipeline, { ...options, allowInsecureConnection, responseAsStream: true }, httpClient);
             }
         },
         async asNodeStream() {
             if (isNodeLike) {
-                return sendRequest(method, url, pipeline, { ...options, allowInsecureConnection, noDefaultAcceptHeader, responseAsStream: true }, httpClient);
+                return sendRequest(method, url, pipeline, { ...options, allowInsecureConnection, responseAsStream: true }, httpClient);
             }
             else {
                 throw new Error("`isNodeStream` is not supported in the browser environment. Use `asBrowserStream` to obtain the response body stream.");
@@ -11912,7 +12002,7 @@ function buildOperation(method, url, pipeline, options, allowInsecureConnection,
     };
 }
 //# sourceMappingURL=getClient.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/client/restError.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/client/restError.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11943,7 +12033,7 @@ function statusCodeToNumber(statusCode) {
     return Number.isNaN(status) ? undefined : status;
 }
 //# sourceMappingURL=restError.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/index.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/index.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -11970,15 +12060,15 @@ function esm_pipeline_createEmptyPipeline() {
     return pipeline_createEmptyPipeline();
 }
 //# sourceMappingURL=pipeline.js.map
-// EXTERNAL MODULE: ./node_modules/@azure/logger/dist/esm/index.js + 1 modules
-var esm = __webpack_require__(7567);
+// EXTERNAL MODULE: ./node_modules/@azure/logger/dist/esm/index.js + 5 modules
+var esm = __webpack_require__(9902);
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
-const log_logger = (0,esm/* createClientLogger */.KV)("core-rest-pipeline");
+const esm_log_logger = (0,esm/* createClientLogger */.KV)("core-rest-pipeline");
 //# sourceMappingURL=log.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/agentPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/agentPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -12001,7 +12091,7 @@ function agentPolicy_agentPolicy(agent) {
     };
 }
 //# sourceMappingURL=agentPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/decompressResponsePolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/decompressResponsePolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -12025,7 +12115,7 @@ function decompressResponsePolicy_decompressResponsePolicy() {
     };
 }
 //# sourceMappingURL=decompressResponsePolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/exponentialRetryPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/exponentialRetryPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -12050,7 +12140,7 @@ function exponentialRetryPolicy(options = {}) {
     });
 }
 //# sourceMappingURL=exponentialRetryPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/systemErrorRetryPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/systemErrorRetryPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -12080,7 +12170,7 @@ function systemErrorRetryPolicy(options = {}) {
     };
 }
 //# sourceMappingURL=systemErrorRetryPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/throttlingRetryPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/throttlingRetryPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -12109,7 +12199,7 @@ function throttlingRetryPolicy(options = {}) {
     };
 }
 //# sourceMappingURL=throttlingRetryPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/tlsPolicy.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/tlsPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 /**
@@ -12132,7 +12222,7 @@ function tlsPolicy_tlsPolicy(tlsSettings) {
     };
 }
 //# sourceMappingURL=tlsPolicy.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/policies/internal.js
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/policies/internal.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -12165,7 +12255,7 @@ const logPolicy_logPolicyName = (/* unused pure expression or super */ null && (
  */
 function policies_logPolicy_logPolicy(options = {}) {
     return logPolicy_logPolicy({
-        logger: log_logger.info,
+        logger: esm_log_logger.info,
         ...options,
     });
 }
@@ -12220,7 +12310,7 @@ async function util_userAgentPlatform_setPlatformSpecificData(map) {
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-const esm_constants_SDK_VERSION = "1.25.1";
+const esm_constants_SDK_VERSION = "1.24.0";
 const esm_constants_DEFAULT_RETRY_POLICY_COUNT = 3;
 //# sourceMappingURL=constants.js.map
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js
@@ -12505,8 +12595,8 @@ function policies_formDataPolicy_formDataPolicy() {
     return formDataPolicy_formDataPolicy();
 }
 //# sourceMappingURL=formDataPolicy.js.map
-// EXTERNAL MODULE: ./node_modules/@azure/core-util/dist/esm/index.js + 3 modules
-var dist_esm = __webpack_require__(6966);
+// EXTERNAL MODULE: ./node_modules/@azure/core-util/dist/esm/index.js + 10 modules
+var dist_esm = __webpack_require__(6781);
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/policies/proxyPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -12610,8 +12700,44 @@ function esm_restError_isRestError(e) {
     return restError_isRestError(e);
 }
 //# sourceMappingURL=restError.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/internal.js + 1 modules
-var internal = __webpack_require__(1834);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/sha256.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Generates a SHA-256 HMAC signature.
+ * @param key - The HMAC key represented as a base64 string, used to generate the cryptographic HMAC hash.
+ * @param stringToSign - The data to be signed.
+ * @param encoding - The textual encoding to use for the returned HMAC digest.
+ */
+async function computeSha256Hmac(key, stringToSign, encoding) {
+    const decodedKey = Buffer.from(key, "base64");
+    return createHmac("sha256", decodedKey).update(stringToSign).digest(encoding);
+}
+/**
+ * Generates a SHA-256 hash.
+ * @param content - The data to be included in the hash.
+ * @param encoding - The textual encoding to use for the returned hash.
+ */
+async function computeSha256Hash(content, encoding) {
+    return createHash("sha256").update(content).digest(encoding);
+}
+//# sourceMappingURL=sha256.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/node_modules/@typespec/ts-http-runtime/dist/esm/util/internal.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=internal.js.map
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/policies/tracingPolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -12634,7 +12760,7 @@ const tracingPolicyName = "tracingPolicy";
  */
 function tracingPolicy(options = {}) {
     const userAgentPromise = util_userAgent_getUserAgentValue(options.userAgentPrefix);
-    const sanitizer = new internal/* Sanitizer */.If({
+    const sanitizer = new Sanitizer({
         additionalAllowedQueryParameters: options.additionalAllowedQueryParameters,
     });
     const tracingClient = tryCreateTracingClient();
@@ -12679,7 +12805,7 @@ function tryCreateTracingClient() {
         });
     }
     catch (e) {
-        log_logger.warning(`Error when creating the TracingClient: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
+        esm_log_logger.warning(`Error when creating the TracingClient: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
         return undefined;
     }
 }
@@ -12703,7 +12829,7 @@ function tryCreateSpan(tracingClient, request, spanAttributes) {
         return { span, tracingContext: updatedOptions.tracingOptions.tracingContext };
     }
     catch (e) {
-        log_logger.warning(`Skipping creating a tracing span due to an error: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
+        esm_log_logger.warning(`Skipping creating a tracing span due to an error: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
         return undefined;
     }
 }
@@ -12719,7 +12845,7 @@ function tryProcessError(span, error) {
         span.end();
     }
     catch (e) {
-        log_logger.warning(`Skipping tracing span processing due to an error: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
+        esm_log_logger.warning(`Skipping tracing span processing due to an error: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
     }
 }
 function tryProcessResponse(span, response) {
@@ -12740,7 +12866,7 @@ function tryProcessResponse(span, response) {
         span.end();
     }
     catch (e) {
-        log_logger.warning(`Skipping tracing span processing due to an error: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
+        esm_log_logger.warning(`Skipping tracing span processing due to an error: ${(0,dist_esm/* getErrorMessage */.u1)(e)}`);
     }
 }
 //# sourceMappingURL=tracingPolicy.js.map
@@ -12778,73 +12904,9 @@ function wrapAbortSignalLike(abortSignalLike) {
     return { abortSignal: controller.signal, cleanup };
 }
 //# sourceMappingURL=wrapAbortSignal.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/util/cleanupOnCompletion.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-
-/**
- * Runs the cleanup callback associated with the response and its request once they are complete.
- */
-function cleanupOnRequestResponseCompletion(response, cleanup) {
-    const stream = response?.readableStreamBody;
-    const requestCompletion = response ? (0,internal/* getRequestCompletion */.CX)(response) : undefined;
-    const browserResponseCompletion = response ? (0,internal/* getResponseBodyCompletion */.cK)(response) : undefined;
-    let requestDone = requestCompletion === undefined;
-    let nodeResponseDone = !stream || !stream.readable;
-    let browserResponseDone = browserResponseCompletion === undefined;
-    let cleanedUp = false;
-    const cleanupIfComplete = () => {
-        if (cleanedUp || !requestDone || !nodeResponseDone || !browserResponseDone) {
-            return;
-        }
-        cleanedUp = true;
-        cleanup();
-    };
-    const onResponseComplete = () => {
-        stream?.removeListener("end", onResponseComplete);
-        stream?.removeListener("close", onResponseComplete);
-        stream?.removeListener("error", onResponseComplete);
-        nodeResponseDone = true;
-        try {
-            cleanupIfComplete();
-        }
-        catch (error) {
-            log_logger.warning("Error cleaning up after response stream completion", error);
-        }
-    };
-    if (!nodeResponseDone && stream) {
-        stream.once("end", onResponseComplete);
-        stream.once("close", onResponseComplete);
-        stream.once("error", onResponseComplete);
-    }
-    if (requestCompletion) {
-        requestCompletion
-            .then(() => {
-            requestDone = true;
-            return cleanupIfComplete();
-        })
-            .catch((error) => {
-            log_logger.warning("Error cleaning up after request completion", error);
-        });
-    }
-    if (browserResponseCompletion) {
-        browserResponseCompletion
-            .then(() => {
-            browserResponseDone = true;
-            return cleanupIfComplete();
-        })
-            .catch((error) => {
-            log_logger.warning("Error cleaning up after response body completion", error);
-        });
-    }
-    cleanupIfComplete();
-}
-//# sourceMappingURL=cleanupOnCompletion.js.map
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/policies/wrapAbortSignalLikePolicy.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-
 
 const wrapAbortSignalLikePolicyName = "wrapAbortSignalLikePolicy";
 /**
@@ -12860,19 +12922,13 @@ function wrapAbortSignalLikePolicy() {
             if (!request.abortSignal) {
                 return next(request);
             }
-            const originalAbortSignal = request.abortSignal;
-            const { abortSignal, cleanup } = wrapAbortSignalLike(originalAbortSignal);
+            const { abortSignal, cleanup } = wrapAbortSignalLike(request.abortSignal);
             request.abortSignal = abortSignal;
-            let response;
             try {
-                response = await next(request);
-                return response;
+                return await next(request);
             }
             finally {
-                request.abortSignal = originalAbortSignal;
-                if (cleanup) {
-                    cleanupOnRequestResponseCompletion(response, cleanup);
-                }
+                cleanup?.();
             }
         },
     };
@@ -12938,7 +12994,6 @@ function esm_createPipelineFromOptions_createPipelineFromOptions(options) {
 // Licensed under the MIT License.
 
 
-
 /**
  * Create the correct HttpClient for the current environment.
  */
@@ -12948,21 +13003,15 @@ function esm_defaultHttpClient_createDefaultHttpClient() {
         async sendRequest(request) {
             // we wrap any AbortSignalLike here since the TypeSpec runtime expects a native AbortSignal.
             // 99% of the time, this should be a no-op since a native AbortSignal is passed in.
-            const originalAbortSignal = request.abortSignal;
-            const { abortSignal, cleanup } = originalAbortSignal
-                ? wrapAbortSignalLike(originalAbortSignal)
+            const { abortSignal, cleanup } = request.abortSignal
+                ? wrapAbortSignalLike(request.abortSignal)
                 : {};
-            let response;
             try {
                 request.abortSignal = abortSignal;
-                response = await client.sendRequest(request);
-                return response;
+                return await client.sendRequest(request);
             }
             finally {
-                request.abortSignal = originalAbortSignal;
-                if (cleanup) {
-                    cleanupOnRequestResponseCompletion(response, cleanup);
-                }
+                cleanup?.();
             }
         },
     };
@@ -13245,7 +13294,6 @@ function tokenCycler_createTokenCycler(credential, tokenCyclerOptions) {
 
 
 
-
 /**
  * The programmatic identifier of the bearerTokenAuthenticationPolicy.
  */
@@ -13318,7 +13366,7 @@ async function authorizeRequestOnCaeChallenge(onChallengeOptions, caeClaims) {
  */
 function bearerTokenAuthenticationPolicy(options) {
     const { credential, scopes, challengeCallbacks } = options;
-    const logger = options.logger || log_logger;
+    const logger = options.logger || esm_log_logger;
     const callbacks = {
         authorizeRequest: challengeCallbacks?.authorizeRequest?.bind(challengeCallbacks) ?? defaultAuthorizeRequest,
         authorizeRequestOnChallenge: challengeCallbacks?.authorizeRequestOnChallenge?.bind(challengeCallbacks),
@@ -13381,7 +13429,6 @@ function bearerTokenAuthenticationPolicy(options) {
                     }, parsedClaim);
                     // Send updated request and handle response for RestError
                     if (shouldSendRequest) {
-                        await (0,internal/* disposeResponseBody */.VA)(response);
                         [response, error] = await trySendRequest(request, next);
                     }
                 }
@@ -13396,7 +13443,6 @@ function bearerTokenAuthenticationPolicy(options) {
                     });
                     // Send updated request and handle response for RestError
                     if (shouldSendRequest) {
-                        await (0,internal/* disposeResponseBody */.VA)(response);
                         [response, error] = await trySendRequest(request, next);
                     }
                     // If we get another CAE Claim, we will handle it by default and return whatever value we receive for this
@@ -13420,7 +13466,6 @@ function bearerTokenAuthenticationPolicy(options) {
                             }, parsedClaim);
                             // Send updated request and handle response for RestError
                             if (shouldSendRequest) {
-                                await (0,internal/* disposeResponseBody */.VA)(response);
                                 [response, error] = await trySendRequest(request, next);
                             }
                         }
@@ -13800,7 +13845,7 @@ function createTracingClient(options) {
 
 /***/ }),
 
-/***/ 6966:
+/***/ 6781:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
@@ -13809,15 +13854,177 @@ __webpack_require__.d(__webpack_exports__, {
   gE: () => (/* binding */ esm_calculateRetryDelay),
   cb: () => (/* reexport */ delay),
   u1: () => (/* reexport */ getErrorMessage),
-  bJ: () => (/* binding */ isError),
+  bJ: () => (/* binding */ esm_isError),
   Ll: () => (/* binding */ isNode),
-  qx: () => (/* binding */ isNodeLike)
+  qx: () => (/* binding */ esm_isNodeLike)
 });
 
 // UNUSED EXPORTS: cancelablePromiseRace, computeSha256Hash, computeSha256Hmac, createAbortablePromise, getRandomIntegerInclusive, isBrowser, isBun, isDefined, isDeno, isNodeRuntime, isObject, isObjectWithProperties, isReactNative, isWebWorker, objectHasProperty, randomUUID, stringToUint8Array, uint8ArrayToString
 
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/internal.js + 1 modules
-var internal = __webpack_require__(1834);
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/util/random.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+/**
+ * Returns a random integer value between a lower and upper bound,
+ * inclusive of both bounds.
+ * Note that this uses Math.random and isn't secure. If you need to use
+ * this for any kind of security purpose, find a better source of random.
+ * @param min - The smallest integer value allowed.
+ * @param max - The largest integer value allowed.
+ */
+function random_getRandomIntegerInclusive(min, max) {
+    // Make sure inputs are integers.
+    min = Math.ceil(min);
+    max = Math.floor(max);
+    // Pick a random offset from zero to the size of the range.
+    // Since Math.random() can never return 1, we have to make the range one larger
+    // in order to be inclusive of the maximum value after we take the floor.
+    const offset = Math.floor(Math.random() * (max - min + 1));
+    return offset + min;
+}
+//# sourceMappingURL=random.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/util/delay.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Calculates the delay interval for retry attempts using exponential delay with jitter.
+ * @param retryAttempt - The current retry attempt number.
+ * @param config - The exponential retry configuration.
+ * @returns An object containing the calculated retry delay.
+ */
+function calculateRetryDelay(retryAttempt, config) {
+    // Exponentially increase the delay each time
+    const exponentialDelay = config.retryDelayInMs * Math.pow(2, retryAttempt);
+    // Don't let the delay exceed the maximum
+    const clampedDelay = Math.min(config.maxRetryDelayInMs, exponentialDelay);
+    // Allow the final value to have some "jitter" (within 50% of the delay size) so
+    // that retries across multiple clients don't occur simultaneously.
+    const retryAfterInMs = clampedDelay / 2 + random_getRandomIntegerInclusive(0, clampedDelay / 2);
+    return { retryAfterInMs };
+}
+//# sourceMappingURL=delay.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/util/object.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+/**
+ * Helper to determine when an input is a generic JS object.
+ * @returns true when input is an object type that is not null, Array, RegExp, or Date.
+ */
+function isObject(input) {
+    return (typeof input === "object" &&
+        input !== null &&
+        !Array.isArray(input) &&
+        !(input instanceof RegExp) &&
+        !(input instanceof Date));
+}
+//# sourceMappingURL=object.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/util/error.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Typeguard for an error object shape (has name and message)
+ * @param e - Something caught by a catch clause.
+ */
+function isError(e) {
+    if (isObject(e)) {
+        const hasName = typeof e.name === "string";
+        const hasMessage = typeof e.message === "string";
+        return hasName && hasMessage;
+    }
+    return false;
+}
+//# sourceMappingURL=error.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/util/sha256.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Generates a SHA-256 HMAC signature.
+ * @param key - The HMAC key represented as a base64 string, used to generate the cryptographic HMAC hash.
+ * @param stringToSign - The data to be signed.
+ * @param encoding - The textual encoding to use for the returned HMAC digest.
+ */
+async function computeSha256Hmac(key, stringToSign, encoding) {
+    const decodedKey = Buffer.from(key, "base64");
+    return createHmac("sha256", decodedKey).update(stringToSign).digest(encoding);
+}
+/**
+ * Generates a SHA-256 hash.
+ * @param content - The data to be included in the hash.
+ * @param encoding - The textual encoding to use for the returned hash.
+ */
+async function computeSha256Hash(content, encoding) {
+    return createHash("sha256").update(content).digest(encoding);
+}
+//# sourceMappingURL=sha256.js.map
+// EXTERNAL MODULE: external "node:process"
+var external_node_process_ = __webpack_require__(1708);
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/env.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+/**
+ * Returns the value of the specified environment variable.
+ *
+ * @internal
+ */
+function getEnvironmentVariable(name) {
+    return process.env[name];
+}
+/**
+ * Emits a Node.js process warning.
+ *
+ * @internal
+ */
+function emitNodeWarning(warning) {
+    process.emitWarning(warning);
+}
+/**
+ * A constant that indicates whether the environment the code is running is a Web Browser.
+ */
+const isBrowser = false;
+/**
+ * A constant that indicates whether the environment the code is running is a Web Worker.
+ */
+const isWebWorker = false;
+/**
+ * A constant that indicates whether the environment the code is running is Deno.
+ */
+const isDeno = typeof external_node_process_.versions.deno === "string" && external_node_process_.versions.deno.length > 0;
+/**
+ * A constant that indicates whether the environment the code is running is Bun.sh.
+ */
+const isBun = typeof external_node_process_.versions.bun === "string" && external_node_process_.versions.bun.length > 0;
+/**
+ * A constant that indicates whether the environment the code is running is a Node.js compatible environment.
+ */
+const isNodeLike = true;
+/**
+ * A constant that indicates whether the environment the code is running is Node.JS.
+ */
+const isNodeRuntime = !isBun && !isDeno;
+/**
+ * A constant that indicates whether the environment the code is running is in React-Native.
+ */
+const isReactNative = false;
+//# sourceMappingURL=env.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/core-util/node_modules/@typespec/ts-http-runtime/dist/esm/util/internal.js
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=internal.js.map
 // EXTERNAL MODULE: ./node_modules/@azure/abort-controller/dist/esm/index.js + 1 modules
 var esm = __webpack_require__(5473);
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-util/dist/esm/createAbortablePromise.js
@@ -13892,7 +14099,7 @@ function delay(timeInMs, options) {
  * @param config - The exponential retry configuration.
  * @returns An object containing the calculated retry delay.
  */
-function calculateRetryDelay(retryAttempt, config) {
+function delay_calculateRetryDelay(retryAttempt, config) {
     // Exponentially increase the delay each time
     const exponentialDelay = config.retryDelayInMs * Math.pow(2, retryAttempt);
     // Don't let the delay exceed the maximum
@@ -13914,7 +14121,7 @@ function calculateRetryDelay(retryAttempt, config) {
  * @returns The error message or a string of the input
  */
 function getErrorMessage(e) {
-    if ((0,internal/* isError */.bJ)(e)) {
+    if (isError(e)) {
         return e.message;
     }
     else {
@@ -13953,7 +14160,7 @@ function getErrorMessage(e) {
  * @returns An object containing the calculated retry delay.
  */
 function esm_calculateRetryDelay(retryAttempt, config) {
-    return internal/* calculateRetryDelay */.gE(retryAttempt, config);
+    return calculateRetryDelay(retryAttempt, config);
 }
 /**
  * Generates a SHA-256 hash.
@@ -13962,7 +14169,7 @@ function esm_calculateRetryDelay(retryAttempt, config) {
  *
  * @param encoding - The textual encoding to use for the returned hash.
  */
-function computeSha256Hash(content, encoding) {
+function esm_computeSha256Hash(content, encoding) {
     return tspRuntime.computeSha256Hash(content, encoding);
 }
 /**
@@ -13974,7 +14181,7 @@ function computeSha256Hash(content, encoding) {
  *
  * @param encoding - The textual encoding to use for the returned HMAC digest.
  */
-function computeSha256Hmac(key, stringToSign, encoding) {
+function esm_computeSha256Hmac(key, stringToSign, encoding) {
     return tspRuntime.computeSha256Hmac(key, stringToSign, encoding);
 }
 /**
@@ -13992,15 +14199,15 @@ function esm_getRandomIntegerInclusive(min, max) {
  *
  * @param e - Something caught by a catch clause.
  */
-function isError(e) {
-    return internal/* isError */.bJ(e);
+function esm_isError(e) {
+    return isError(e);
 }
 /**
  * Helper to determine when an input is a generic JS object.
  *
  * @returns true when input is an object type that is not null, Array, RegExp, or Date.
  */
-function isObject(input) {
+function esm_isObject(input) {
     return tspRuntime.isObject(input);
 }
 /**
@@ -14014,15 +14221,15 @@ function randomUUID() {
 /**
  * A constant that indicates whether the environment the code is running is a Web Browser.
  */
-const isBrowser = internal/* isBrowser */.Bd;
+const esm_isBrowser = isBrowser;
 /**
  * A constant that indicates whether the environment the code is running is Bun.sh.
  */
-const isBun = internal/* isBun */.Qg;
+const esm_isBun = isBun;
 /**
  * A constant that indicates whether the environment the code is running is Deno.
  */
-const isDeno = internal/* isDeno */.N6;
+const esm_isDeno = isDeno;
 /**
  * A constant that indicates whether the environment the code is running is a Node.js compatible environment.
  *
@@ -14030,23 +14237,23 @@ const isDeno = internal/* isDeno */.N6;
  *
  * Use `isNodeLike` instead.
  */
-const isNode = internal/* isNodeLike */.qx;
+const isNode = isNodeLike;
 /**
  * A constant that indicates whether the environment the code is running is a Node.js compatible environment.
  */
-const isNodeLike = internal/* isNodeLike */.qx;
+const esm_isNodeLike = isNodeLike;
 /**
  * A constant that indicates whether the environment the code is running is Node.JS.
  */
-const isNodeRuntime = internal/* isNodeRuntime */.tX;
+const esm_isNodeRuntime = isNodeRuntime;
 /**
  * A constant that indicates whether the environment the code is running is in React-Native.
  */
-const isReactNative = internal/* isReactNative */.lV;
+const esm_isReactNative = isReactNative;
 /**
  * A constant that indicates whether the environment the code is running is a Web Worker.
  */
-const isWebWorker = internal/* isWebWorker */.p7;
+const esm_isWebWorker = isWebWorker;
 /**
  * The helper that transforms bytes with specific character encoding into string
  * @param bytes - the uint8array bytes
@@ -14499,8 +14706,8 @@ class AuthenticationRequiredError extends Error {
     }
 }
 //# sourceMappingURL=errors.js.map
-// EXTERNAL MODULE: ./node_modules/@azure/logger/dist/esm/index.js + 1 modules
-var esm = __webpack_require__(7567);
+// EXTERNAL MODULE: ./node_modules/@azure/logger/dist/esm/index.js + 5 modules
+var esm = __webpack_require__(9902);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/util/logging.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -29522,8 +29729,8 @@ const dist_ResponseMode = ResponseMode;
 
 //# sourceMappingURL=index.mjs.map
 
-// EXTERNAL MODULE: ./node_modules/@azure/core-util/dist/esm/index.js + 3 modules
-var core_util_dist_esm = __webpack_require__(6966);
+// EXTERNAL MODULE: ./node_modules/@azure/core-util/dist/esm/index.js + 10 modules
+var core_util_dist_esm = __webpack_require__(6781);
 // EXTERNAL MODULE: ./node_modules/@azure/abort-controller/dist/esm/index.js + 1 modules
 var abort_controller_dist_esm = __webpack_require__(5473);
 ;// CONCATENATED MODULE: ./node_modules/@azure/identity/dist/esm/msal/msal.js
@@ -30746,8 +30953,8 @@ const MapperTypeNames = {
     UnixTime: "UnixTime",
 };
 //# sourceMappingURL=serializer.js.map
-// EXTERNAL MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/index.js + 84 modules
-var core_rest_pipeline_dist_esm = __webpack_require__(6744);
+// EXTERNAL MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/index.js + 93 modules
+var core_rest_pipeline_dist_esm = __webpack_require__(9886);
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-client/dist/esm/interfaces.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
@@ -36137,84 +36344,35 @@ function getDefaultAzureCredential() {
 
 /***/ }),
 
-/***/ 7567:
+/***/ 9902:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  KV: () => (/* binding */ createClientLogger),
-  XM: () => (/* binding */ getLogLevel)
+  KV: () => (/* binding */ esm_createClientLogger),
+  XM: () => (/* binding */ esm_getLogLevel)
 });
 
 // UNUSED EXPORTS: AzureLogger, setLogLevel
 
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/logger.js + 2 modules
-var logger = __webpack_require__(3482);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/internal.js
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __webpack_require__(7975);
+// EXTERNAL MODULE: external "node:process"
+var external_node_process_ = __webpack_require__(1708);
+;// CONCATENATED MODULE: ./node_modules/@azure/logger/node_modules/@typespec/ts-http-runtime/dist/esm/logger/log.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
-//# sourceMappingURL=internal.js.map
-;// CONCATENATED MODULE: ./node_modules/@azure/logger/dist/esm/index.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
 
-const context = (0,logger/* createLoggerContext */.MX)({
-    logLevelEnvVarName: "AZURE_LOG_LEVEL",
-    namespace: "azure",
-});
-/**
- * The AzureLogger provides a mechanism for overriding where logs are output to.
- * By default, logs are sent to stderr.
- * Override the `log` method to redirect logs to another location.
- */
-const AzureLogger = context.logger;
-/**
- * Immediately enables logging at the specified log level. If no level is specified, logging is disabled.
- * @param level - The log level to enable for logging.
- * Options from most verbose to least verbose are:
- * - verbose
- * - info
- * - warning
- * - error
- */
-function setLogLevel(level) {
-    context.setLogLevel(level);
+
+function log(message, ...args) {
+    external_node_process_.stderr.write(`${external_node_util_.format(message, ...args)}${external_node_os_.EOL}`);
 }
-/**
- * Retrieves the currently specified log level.
- */
-function getLogLevel() {
-    return context.getLogLevel();
-}
-/**
- * Creates a logger for use by the Azure SDKs that inherits from `AzureLogger`.
- * @param namespace - The name of the SDK package.
- * @hidden
- */
-function createClientLogger(namespace) {
-    return context.createClientLogger(namespace);
-}
-//# sourceMappingURL=index.js.map
-
-/***/ }),
-
-/***/ 7970:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   Az: () => (/* binding */ getEnvironmentVariable),
-/* harmony export */   Bd: () => (/* binding */ isBrowser),
-/* harmony export */   N6: () => (/* binding */ isDeno),
-/* harmony export */   Qg: () => (/* binding */ isBun),
-/* harmony export */   lV: () => (/* binding */ isReactNative),
-/* harmony export */   p7: () => (/* binding */ isWebWorker),
-/* harmony export */   qx: () => (/* binding */ isNodeLike),
-/* harmony export */   tX: () => (/* binding */ isNodeRuntime)
-/* harmony export */ });
-/* unused harmony export emitNodeWarning */
-/* harmony import */ var node_process__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1708);
+//# sourceMappingURL=log.js.map
+;// CONCATENATED MODULE: ./node_modules/@azure/logger/node_modules/@typespec/ts-http-runtime/dist/esm/env.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -36224,7 +36382,7 @@ function createClientLogger(namespace) {
  * @internal
  */
 function getEnvironmentVariable(name) {
-    return node_process__WEBPACK_IMPORTED_MODULE_0__.env[name];
+    return external_node_process_.env[name];
 }
 /**
  * Emits a Node.js process warning.
@@ -36245,11 +36403,11 @@ const isWebWorker = false;
 /**
  * A constant that indicates whether the environment the code is running is Deno.
  */
-const isDeno = typeof node_process__WEBPACK_IMPORTED_MODULE_0__.versions.deno === "string" && node_process__WEBPACK_IMPORTED_MODULE_0__.versions.deno.length > 0;
+const isDeno = typeof external_node_process_.versions.deno === "string" && external_node_process_.versions.deno.length > 0;
 /**
  * A constant that indicates whether the environment the code is running is Bun.sh.
  */
-const isBun = typeof node_process__WEBPACK_IMPORTED_MODULE_0__.versions.bun === "string" && node_process__WEBPACK_IMPORTED_MODULE_0__.versions.bun.length > 0;
+const isBun = typeof external_node_process_.versions.bun === "string" && external_node_process_.versions.bun.length > 0;
 /**
  * A constant that indicates whether the environment the code is running is a Node.js compatible environment.
  */
@@ -36263,60 +36421,12 @@ const isNodeRuntime = !isBun && !isDeno;
  */
 const isReactNative = false;
 //# sourceMappingURL=env.js.map
-
-/***/ }),
-
-/***/ 7507:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   v: () => (/* binding */ logger)
-/* harmony export */ });
-/* harmony import */ var _logger_logger_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3482);
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-const logger = (0,_logger_logger_js__WEBPACK_IMPORTED_MODULE_0__/* .createClientLogger */ .KV)("ts-http-runtime");
-//# sourceMappingURL=log.js.map
-
-/***/ }),
-
-/***/ 3482:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  KV: () => (/* binding */ createClientLogger),
-  MX: () => (/* binding */ createLoggerContext)
-});
-
-// UNUSED EXPORTS: TypeSpecRuntimeLogger, getLogLevel, setLogLevel
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __webpack_require__(7975);
-// EXTERNAL MODULE: external "node:process"
-var external_node_process_ = __webpack_require__(1708);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/log.js
+;// CONCATENATED MODULE: ./node_modules/@azure/logger/node_modules/@typespec/ts-http-runtime/dist/esm/logger/debug.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
 
-
-function log(message, ...args) {
-    external_node_process_.stderr.write(`${external_node_util_.format(message, ...args)}${external_node_os_.EOL}`);
-}
-//# sourceMappingURL=log.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/env.js
-var env = __webpack_require__(7970);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/debug.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-
-const debugEnvVariable = (0,env/* getEnvironmentVariable */.Az)("DEBUG");
+const debugEnvVariable = getEnvironmentVariable("DEBUG");
 let enabledString;
 let enabledNamespaces = [];
 let skippedNamespaces = [];
@@ -36498,7 +36608,7 @@ function extend(namespace) {
 }
 /* harmony default export */ const debug = (debugObj);
 //# sourceMappingURL=debug.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/logger/logger.js
+;// CONCATENATED MODULE: ./node_modules/@azure/logger/node_modules/@typespec/ts-http-runtime/dist/esm/logger/logger.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
@@ -36525,7 +36635,7 @@ function isTypeSpecRuntimeLogLevel(level) {
  */
 function createLoggerContext(options) {
     const registeredLoggers = new Set();
-    const logLevelFromEnv = (0,env/* getEnvironmentVariable */.Az)(options.logLevelEnvVarName);
+    const logLevelFromEnv = getEnvironmentVariable(options.logLevelEnvVarName);
     let logLevel;
     const clientLogger = debug(options.namespace);
     clientLogger.log = (...args) => {
@@ -36624,531 +36734,52 @@ function createClientLogger(namespace) {
     return context.createClientLogger(namespace);
 }
 //# sourceMappingURL=logger.js.map
-
-/***/ }),
-
-/***/ 297:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  g: () => (/* binding */ calculateRetryDelay)
-});
-
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/random.js
+;// CONCATENATED MODULE: ./node_modules/@azure/logger/node_modules/@typespec/ts-http-runtime/dist/esm/logger/internal.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-/**
- * Returns a random integer value between a lower and upper bound,
- * inclusive of both bounds.
- * Note that this uses Math.random and isn't secure. If you need to use
- * this for any kind of security purpose, find a better source of random.
- * @param min - The smallest integer value allowed.
- * @param max - The largest integer value allowed.
- */
-function getRandomIntegerInclusive(min, max) {
-    // Make sure inputs are integers.
-    min = Math.ceil(min);
-    max = Math.floor(max);
-    // Pick a random offset from zero to the size of the range.
-    // Since Math.random() can never return 1, we have to make the range one larger
-    // in order to be inclusive of the maximum value after we take the floor.
-    const offset = Math.floor(Math.random() * (max - min + 1));
-    return offset + min;
-}
-//# sourceMappingURL=random.js.map
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/delay.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-/**
- * Calculates the delay interval for retry attempts using exponential delay with jitter.
- * @param retryAttempt - The current retry attempt number.
- * @param config - The exponential retry configuration.
- * @returns An object containing the calculated retry delay.
- */
-function calculateRetryDelay(retryAttempt, config) {
-    // Exponentially increase the delay each time
-    const exponentialDelay = config.retryDelayInMs * Math.pow(2, retryAttempt);
-    // Don't let the delay exceed the maximum
-    const clampedDelay = Math.min(config.maxRetryDelayInMs, exponentialDelay);
-    // Allow the final value to have some "jitter" (within 50% of the delay size) so
-    // that retries across multiple clients don't occur simultaneously.
-    const retryAfterInMs = clampedDelay / 2 + getRandomIntegerInclusive(0, clampedDelay / 2);
-    return { retryAfterInMs };
-}
-//# sourceMappingURL=delay.js.map
-
-/***/ }),
-
-/***/ 4820:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ isError)
-/* harmony export */ });
-/* harmony import */ var _object_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8011);
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-/**
- * Typeguard for an error object shape (has name and message)
- * @param e - Something caught by a catch clause.
- */
-function isError(e) {
-    if ((0,_object_js__WEBPACK_IMPORTED_MODULE_0__/* .isObject */ .G)(e)) {
-        const hasName = typeof e.name === "string";
-        const hasMessage = typeof e.message === "string";
-        return hasName && hasMessage;
-    }
-    return false;
-}
-//# sourceMappingURL=error.js.map
-
-/***/ }),
-
-/***/ 1834:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  If: () => (/* reexport */ sanitizer/* Sanitizer */.I),
-  gE: () => (/* reexport */ delay/* calculateRetryDelay */.g),
-  VA: () => (/* reexport */ responseBody/* disposeResponseBody */.VA),
-  CX: () => (/* reexport */ responseBody/* getRequestCompletion */.CX),
-  cK: () => (/* reexport */ responseBody/* getResponseBodyCompletion */.cK),
-  Bd: () => (/* reexport */ env/* isBrowser */.Bd),
-  Qg: () => (/* reexport */ env/* isBun */.Qg),
-  N6: () => (/* reexport */ env/* isDeno */.N6),
-  bJ: () => (/* reexport */ error/* isError */.b),
-  qx: () => (/* reexport */ env/* isNodeLike */.qx),
-  tX: () => (/* reexport */ env/* isNodeRuntime */.tX),
-  lV: () => (/* reexport */ env/* isReactNative */.lV),
-  p7: () => (/* reexport */ env/* isWebWorker */.p7)
-});
-
-// UNUSED EXPORTS: computeSha256Hash, computeSha256Hmac, getRandomIntegerInclusive, isObject, randomUUID, stringToUint8Array, uint8ArrayToString
-
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/delay.js + 1 modules
-var delay = __webpack_require__(297);
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/error.js
-var error = __webpack_require__(4820);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/sha256.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-/**
- * Generates a SHA-256 HMAC signature.
- * @param key - The HMAC key represented as a base64 string, used to generate the cryptographic HMAC hash.
- * @param stringToSign - The data to be signed.
- * @param encoding - The textual encoding to use for the returned HMAC digest.
- */
-async function computeSha256Hmac(key, stringToSign, encoding) {
-    const decodedKey = Buffer.from(key, "base64");
-    return createHmac("sha256", decodedKey).update(stringToSign).digest(encoding);
-}
-/**
- * Generates a SHA-256 hash.
- * @param content - The data to be included in the hash.
- * @param encoding - The textual encoding to use for the returned hash.
- */
-async function computeSha256Hash(content, encoding) {
-    return createHash("sha256").update(content).digest(encoding);
-}
-//# sourceMappingURL=sha256.js.map
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/env.js
-var env = __webpack_require__(7970);
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/sanitizer.js
-var sanitizer = __webpack_require__(1945);
-// EXTERNAL MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/responseBody.js
-var responseBody = __webpack_require__(9095);
-;// CONCATENATED MODULE: ./node_modules/@typespec/ts-http-runtime/dist/esm/util/internal.js
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-
-
-
-
-
-
-
-
 
 //# sourceMappingURL=internal.js.map
-
-/***/ }),
-
-/***/ 8011:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   G: () => (/* binding */ isObject)
-/* harmony export */ });
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-/**
- * Helper to determine when an input is a generic JS object.
- * @returns true when input is an object type that is not null, Array, RegExp, or Date.
- */
-function isObject(input) {
-    return (typeof input === "object" &&
-        input !== null &&
-        !Array.isArray(input) &&
-        !(input instanceof RegExp) &&
-        !(input instanceof Date));
-}
-//# sourceMappingURL=object.js.map
-
-/***/ }),
-
-/***/ 9095:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   CX: () => (/* binding */ getRequestCompletion),
-/* harmony export */   VA: () => (/* binding */ disposeResponseBody),
-/* harmony export */   WT: () => (/* binding */ disposeNodeStream),
-/* harmony export */   aP: () => (/* binding */ setRequestCompletion),
-/* harmony export */   cK: () => (/* binding */ getResponseBodyCompletion),
-/* harmony export */   rb: () => (/* binding */ setResponseBodyDisposer),
-/* harmony export */   rp: () => (/* binding */ setResponseBodySource)
-/* harmony export */ });
-/* unused harmony export setResponseBodyCompletion */
-/* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7507);
+;// CONCATENATED MODULE: ./node_modules/@azure/logger/dist/esm/index.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
 
-const responseBodySources = new WeakMap();
-const responseBodyDisposers = new WeakMap();
-const requestCompletions = new WeakMap();
-const responseBodyCompletions = new WeakMap();
-function setRequestCompletion(response, completion) {
-    requestCompletions.set(response, completion);
-    completion
-        .then(() => requestCompletions.get(response) === completion && requestCompletions.delete(response))
-        .catch((error) => {
-        _log_js__WEBPACK_IMPORTED_MODULE_0__/* .logger */ .v.warning("Error tracking request completion", error);
-    });
+const esm_context = createLoggerContext({
+    logLevelEnvVarName: "AZURE_LOG_LEVEL",
+    namespace: "azure",
+});
+/**
+ * The AzureLogger provides a mechanism for overriding where logs are output to.
+ * By default, logs are sent to stderr.
+ * Override the `log` method to redirect logs to another location.
+ */
+const AzureLogger = esm_context.logger;
+/**
+ * Immediately enables logging at the specified log level. If no level is specified, logging is disabled.
+ * @param level - The log level to enable for logging.
+ * Options from most verbose to least verbose are:
+ * - verbose
+ * - info
+ * - warning
+ * - error
+ */
+function esm_setLogLevel(level) {
+    esm_context.setLogLevel(level);
 }
 /**
- * Returns a promise that resolves when the response's outgoing request has completed.
- *
- * @param response - The response whose request completion should be observed.
- * @returns The request completion promise, if the transport provides one.
+ * Retrieves the currently specified log level.
  */
-function getRequestCompletion(response) {
-    return requestCompletions.get(response);
-}
-function setResponseBodyCompletion(response, completion) {
-    responseBodyCompletions.set(response, completion);
-    completion
-        .then(() => responseBodyCompletions.get(response) === completion &&
-        responseBodyCompletions.delete(response))
-        .catch((error) => {
-        logger.warning("Error tracking response body completion", error);
-    });
+function esm_getLogLevel() {
+    return esm_context.getLogLevel();
 }
 /**
- * Returns a promise that resolves when the response body has completed, errored, or been canceled.
- *
- * @param response - The response whose body completion should be observed.
- * @returns The response body completion promise, if the transport provides one.
+ * Creates a logger for use by the Azure SDKs that inherits from `AzureLogger`.
+ * @param namespace - The name of the SDK package.
+ * @hidden
  */
-function getResponseBodyCompletion(response) {
-    return responseBodyCompletions.get(response);
+function esm_createClientLogger(namespace) {
+    return esm_context.createClientLogger(namespace);
 }
-function isNodeResponseBody(value) {
-    return (typeof value === "object" &&
-        value !== null &&
-        "resume" in value &&
-        typeof value.resume === "function");
-}
-function isNodeEventEmitterBody(value) {
-    return ("on" in value &&
-        typeof value.on === "function" &&
-        "once" in value &&
-        typeof value.once === "function" &&
-        "removeListener" in value &&
-        typeof value.removeListener === "function");
-}
-function isBrowserResponseBody(value) {
-    return (typeof value === "object" &&
-        value !== null &&
-        "cancel" in value &&
-        typeof value.cancel === "function");
-}
-function setResponseBodySource(body, source) {
-    if (isNodeResponseBody(body) && isNodeResponseBody(source)) {
-        responseBodySources.set(body, source);
-    }
-}
-function setResponseBodyDisposer(response, dispose) {
-    responseBodyDisposers.set(response, dispose);
-    return () => {
-        if (responseBodyDisposers.get(response) === dispose) {
-            responseBodyDisposers.delete(response);
-        }
-    };
-}
-/**
- * Destroys a Node stream, or drains it if destruction is unavailable,
- * and recursively disposes its tracked upstream sources.
- */
-function disposeNodeResponseBody(readableStream, disposed = new Set()) {
-    // Avoid disposing a stream twice if the source chain contains a cycle.
-    if (disposed.has(readableStream)) {
-        return;
-    }
-    disposed.add(readableStream);
-    const source = responseBodySources.get(readableStream);
-    responseBodySources.delete(readableStream);
-    if (readableStream.closed !== true) {
-        if (readableStream.destroy) {
-            if (isNodeEventEmitterBody(readableStream)) {
-                const onError = (error) => {
-                    _log_js__WEBPACK_IMPORTED_MODULE_0__/* .logger */ .v.warning("Error disposing Node stream", error);
-                };
-                const onClose = () => {
-                    readableStream.removeListener("error", onError);
-                };
-                readableStream.on("error", onError);
-                readableStream.once("close", onClose);
-                try {
-                    readableStream.destroy();
-                }
-                catch (error) {
-                    readableStream.removeListener("error", onError);
-                    readableStream.removeListener("close", onClose);
-                    throw error;
-                }
-            }
-            else {
-                readableStream.destroy();
-            }
-        }
-        else {
-            readableStream.resume();
-        }
-    }
-    if (source) {
-        disposeNodeResponseBody(source, disposed);
-    }
-}
-/**
- * Disposes a raw Node stream and its tracked upstream sources without throwing.
- *
- * @param stream - The stream to destroy, or drain if destruction is unavailable.
- */
-function disposeNodeStream(stream) {
-    try {
-        disposeNodeResponseBody(stream);
-    }
-    catch (error) {
-        _log_js__WEBPACK_IMPORTED_MODULE_0__/* .logger */ .v.warning("Error disposing Node stream", error);
-    }
-}
-/**
- * Releases the body of a response that will not be read, so the underlying connection can be
- * reused or closed. Handles Node readable streams and browser web streams, and never throws:
- * disposal failures are logged as warnings.
- *
- * @param response - The response whose `readableStreamBody` or `browserStreamBody` should be disposed.
- */
-async function disposeResponseBody(response) {
-    try {
-        const dispose = responseBodyDisposers.get(response);
-        responseBodyDisposers.delete(response);
-        try {
-            const readableStream = response.readableStreamBody;
-            if (isNodeResponseBody(readableStream)) {
-                disposeNodeStream(readableStream);
-                return;
-            }
-            const browserStream = response.browserStreamBody;
-            if (isBrowserResponseBody(browserStream)) {
-                await browserStream.cancel();
-            }
-        }
-        finally {
-            dispose?.();
-        }
-    }
-    catch (error) {
-        _log_js__WEBPACK_IMPORTED_MODULE_0__/* .logger */ .v.warning("Error disposing response body", error);
-    }
-}
-//# sourceMappingURL=responseBody.js.map
-
-/***/ }),
-
-/***/ 1945:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   I: () => (/* binding */ Sanitizer)
-/* harmony export */ });
-/* harmony import */ var _object_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8011);
-// Copyright (c) Microsoft Corporation.
-// Licensed under the MIT License.
-
-const RedactedString = "REDACTED";
-// Make sure this list is up-to-date with the one under core/logger/Readme#Keyconcepts
-const defaultAllowedHeaderNames = [
-    "x-ms-client-request-id",
-    "x-ms-return-client-request-id",
-    "x-ms-useragent",
-    "x-ms-correlation-request-id",
-    "x-ms-request-id",
-    "client-request-id",
-    "ms-cv",
-    "return-client-request-id",
-    "traceparent",
-    "azure-deprecating",
-    "Access-Control-Allow-Credentials",
-    "Access-Control-Allow-Headers",
-    "Access-Control-Allow-Methods",
-    "Access-Control-Allow-Origin",
-    "Access-Control-Expose-Headers",
-    "Access-Control-Max-Age",
-    "Access-Control-Request-Headers",
-    "Access-Control-Request-Method",
-    "Origin",
-    "Accept",
-    "Accept-Encoding",
-    "Cache-Control",
-    "Connection",
-    "Content-Length",
-    "Content-Type",
-    "Date",
-    "ETag",
-    "Expires",
-    "If-Match",
-    "If-Modified-Since",
-    "If-None-Match",
-    "If-Unmodified-Since",
-    "Last-Modified",
-    "Pragma",
-    "Request-Id",
-    "Retry-After",
-    "Server",
-    "Transfer-Encoding",
-    "User-Agent",
-    "WWW-Authenticate",
-];
-const defaultAllowedQueryParameters = ["api-version"];
-/**
- * A utility class to sanitize objects for logging.
- */
-class Sanitizer {
-    allowedHeaderNames;
-    allowedQueryParameters;
-    constructor({ additionalAllowedHeaderNames: allowedHeaderNames = [], additionalAllowedQueryParameters: allowedQueryParameters = [], } = {}) {
-        allowedHeaderNames = defaultAllowedHeaderNames.concat(allowedHeaderNames);
-        allowedQueryParameters = defaultAllowedQueryParameters.concat(allowedQueryParameters);
-        this.allowedHeaderNames = new Set(allowedHeaderNames.map((n) => n.toLowerCase()));
-        this.allowedQueryParameters = new Set(allowedQueryParameters.map((p) => p.toLowerCase()));
-    }
-    /**
-     * Sanitizes an object for logging.
-     * @param obj - The object to sanitize
-     * @returns - The sanitized object as a string
-     */
-    sanitize(obj) {
-        const seen = new Set();
-        return JSON.stringify(obj, (key, value) => {
-            // Ensure Errors include their interesting non-enumerable members
-            if (value instanceof Error) {
-                return {
-                    ...value,
-                    name: value.name,
-                    message: value.message,
-                };
-            }
-            if (key === "headers" && (0,_object_js__WEBPACK_IMPORTED_MODULE_0__/* .isObject */ .G)(value)) {
-                return this.sanitizeHeaders(value);
-            }
-            else if (key === "url" && typeof value === "string") {
-                return this.sanitizeUrl(value);
-            }
-            else if (key === "query" && (0,_object_js__WEBPACK_IMPORTED_MODULE_0__/* .isObject */ .G)(value)) {
-                return this.sanitizeQuery(value);
-            }
-            else if (key === "body") {
-                // Don't log the request body
-                return undefined;
-            }
-            else if (key === "response") {
-                // Don't log response again
-                return undefined;
-            }
-            else if (key === "operationSpec") {
-                // When using sendOperationRequest, the request carries a massive
-                // field with the autorest spec. No need to log it.
-                return undefined;
-            }
-            else if (Array.isArray(value) || (0,_object_js__WEBPACK_IMPORTED_MODULE_0__/* .isObject */ .G)(value)) {
-                if (seen.has(value)) {
-                    return "[Circular]";
-                }
-                seen.add(value);
-            }
-            return value;
-        }, 2);
-    }
-    /**
-     * Sanitizes a URL for logging.
-     * @param value - The URL to sanitize
-     * @returns - The sanitized URL as a string
-     */
-    sanitizeUrl(value) {
-        if (typeof value !== "string" || value === null || value === "") {
-            return value;
-        }
-        const url = new URL(value);
-        if (!url.search) {
-            return value;
-        }
-        for (const [key] of url.searchParams) {
-            if (!this.allowedQueryParameters.has(key.toLowerCase())) {
-                url.searchParams.set(key, RedactedString);
-            }
-        }
-        return url.toString();
-    }
-    sanitizeHeaders(obj) {
-        const sanitized = {};
-        for (const key of Object.keys(obj)) {
-            if (this.allowedHeaderNames.has(key.toLowerCase())) {
-                sanitized[key] = obj[key];
-            }
-            else {
-                sanitized[key] = RedactedString;
-            }
-        }
-        return sanitized;
-    }
-    sanitizeQuery(value) {
-        if (typeof value !== "object" || value === null) {
-            return value;
-        }
-        const sanitized = {};
-        for (const k of Object.keys(value)) {
-            if (this.allowedQueryParameters.has(k.toLowerCase())) {
-                sanitized[k] = value[k];
-            }
-            else {
-                sanitized[k] = RedactedString;
-            }
-        }
-        return sanitized;
-    }
-}
-//# sourceMappingURL=sanitizer.js.map
+//# sourceMappingURL=index.js.map
 
 /***/ })
 
