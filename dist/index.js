@@ -38473,7 +38473,9 @@ function lockOf(where, attributes) {
 // prune: image-level retention across one repository or a glob of them, on
 // ACR. Read everything, plan (written to a JSON file), stop there on a dry
 // run; otherwise delete what the plan says, a repository at a time and oldest
-// first, then read every kept image again and prove it complete. Failed items fail the step at the
+// first, then read every kept image again and prove it complete. When
+// max-deletions cannot bind, a repository's deletes start once its own plan
+// is made, while the others are still planned. Failed items fail the step at the
 // end, after everything else was done and reported.
 
 
@@ -38498,18 +38500,21 @@ async function prune(inputs, env, context) {
     log.info(`${repositories.length} repositories to prune${inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : ''}`);
     const protectedTags = await pullRequestProtection(inputs, env, context);
     const now = Date.now();
-    const outcomes = await inPool(repositories, Math.min(4, inputs.concurrency), async (repository) => {
-        try {
-            const snapshot = await readSnapshot(client, metadata, repository, inputs.concurrency);
-            await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency);
-            const plan = () => planRepository(snapshot, inputs, { now, protectedTags });
-            let images = plan();
-            const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest);
-            if (await markReferrersOf(client, snapshot, kept, inputs.concurrency))
-                images = plan();
-            return { repository, images, executed: [], verified: 0, broken: [], snapshot };
-        }
-        catch (error) {
+    const execution = {
+        client,
+        metadata,
+        concurrency: inputs.concurrency,
+        includeLocked: inputs.includeLocked,
+        log
+    };
+    const snapshots = await inPool(repositories, Math.min(4, inputs.concurrency), repository => readSnapshot(client, metadata, repository, inputs.concurrency).then(snapshot => ({ repository, snapshot }), (error) => ({ repository, error: error })));
+    // When max-deletions cannot bind, which images go does not depend on the
+    // other repositories: each one's deletes start as soon as its own plan is
+    // made, while the next is still being planned.
+    const pipelined = !inputs.dryRun && deletionBound(snapshots, inputs.keepCount) <= inputs.maxDeletions;
+    const outcomes = await inPool(snapshots, Math.min(4, inputs.concurrency), async (read) => {
+        const { repository } = read;
+        const leftAlone = (error) => {
             log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`);
             return {
                 repository,
@@ -38519,7 +38524,26 @@ async function prune(inputs, env, context) {
                 verified: 0,
                 broken: []
             };
+        };
+        if ('error' in read)
+            return leftAlone(read.error);
+        const { snapshot } = read;
+        let images;
+        try {
+            await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency);
+            const plan = () => planRepository(snapshot, inputs, { now, protectedTags });
+            images = plan();
+            const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest);
+            if (await markReferrersOf(client, snapshot, kept, inputs.concurrency))
+                images = plan();
         }
+        catch (error) {
+            return leftAlone(error);
+        }
+        const executed = pipelined
+            ? await executePlan(deletionOrder(images.filter(i => i.decision === 'delete')), execution)
+            : [];
+        return { repository, images, executed, verified: 0, broken: [], snapshot };
     });
     const all = outcomes.flatMap(o => o.images);
     const heldBack = capDeletions(all, inputs.maxDeletions);
@@ -38530,16 +38554,13 @@ async function prune(inputs, env, context) {
     await (0,promises_.writeFile)(planPath, JSON.stringify({ images: all.map(planEntry) }, null, 2));
     log.info(`plan: ${planPath} (${all.filter(i => i.decision === 'delete').length} to delete, ${all.filter(i => i.decision === 'keep').length} to keep)`);
     if (!inputs.dryRun) {
-        const deletions = deletionOrder(all.filter(i => i.decision === 'delete'));
-        const executed = await executePlan(deletions, {
-            client,
-            metadata,
-            concurrency: inputs.concurrency,
-            includeLocked: inputs.includeLocked,
-            log
-        });
+        if (!pipelined) {
+            const deletions = deletionOrder(all.filter(i => i.decision === 'delete'));
+            const executed = await executePlan(deletions, execution);
+            for (const outcome of outcomes)
+                outcome.executed = executed.filter(e => e.image.repository === outcome.repository);
+        }
         for (const outcome of outcomes) {
-            outcome.executed = executed.filter(e => e.image.repository === outcome.repository);
             for (const e of outcome.executed) {
                 if (e.outcome !== 'deleted')
                     log.info(`${e.image.repository}@${e.image.digest}: ${e.outcome}${e.detail ? `: ${e.detail}` : ''}`);
@@ -38552,6 +38573,14 @@ async function prune(inputs, env, context) {
             outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length;
     }
     return pruneReport(inputs, client.host, outcomes, planPath);
+}
+/**
+ * The most images the plans can delete: beyond keep-count, each repository
+ * has at most as many images as it has manifests. A repository that could
+ * not be read deletes nothing.
+ */
+function deletionBound(reads, keepCount) {
+    return reads.reduce((sum, read) => sum + ('snapshot' in read ? Math.max(0, read.snapshot.manifests.size - keepCount) : 0), 0);
 }
 async function selectRepositories(inputs, metadata) {
     const { repositories, shard } = inputs;

@@ -19,14 +19,14 @@ import type { OperationContext, OperationResult } from '../../src/operations/con
 import { preparePrune } from '../../src/operations/prune/prune.js'
 import { AcrMetadataClient, type ListOptions } from '../../src/registry/acr-metadata.js'
 import { RegistryClient } from '../../src/registry/client.js'
-import { parseRegistry } from '../../src/registry/reference.js'
+import { compileRepositoryGlob, parseRegistry } from '../../src/registry/reference.js'
 import { startAcrEmulator, type AcrEmulator } from '../../test/emulators/acr/index.js'
 import { Latency } from '../../test/emulators/acr/latency.js'
 import { pushManifest } from '../../test/rig/craft-artifact.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { startFakeGithub } from '../../test/rig/fake-github.js'
 import { simpleRequest } from '../../test/rig/http.js'
-import { ago, DAY, PruneFixture, type Seeded } from '../../test/rig/prune-fixture.js'
+import { ago, DAY, HOUR, PruneFixture, type Seeded } from '../../test/rig/prune-fixture.js'
 import { startRegistry, type Registry } from '../../test/rig/registry.js'
 import { createCertificateAuthority, type CertificateAuthority } from '../../test/rig/tls.js'
 
@@ -322,6 +322,53 @@ describe('prune fails closed and item by item', () => {
       await github.stop()
     }
     await expectExactly(repository, images)
+  })
+})
+
+describe('prune across repositories', () => {
+  const glob = (prefix: string): PruneInputs['repositories'] => ({
+    kind: 'glob',
+    glob: `${prefix}/*`,
+    regex: compileRepositoryGlob(`${prefix}/*`)
+  })
+  const firstDeleteAndLastReferrers = (prefix: string): [number, number] => {
+    const log = acr.requests().map(r => `${r.method} ${decodeURIComponent(r.path)}`)
+    const firstDelete = log.findIndex(line => line.startsWith(`DELETE /v2/${prefix}/`))
+    const referrers = log.map((line, i) => (line.includes('/referrers/') ? i : -1))
+    return [firstDelete, Math.max(...referrers)]
+  }
+
+  it('starts deleting in one repository while others are still planned, when max-deletions cannot bind', async () => {
+    const prefix = 'pipelined'
+    const kept = []
+    for (let r = 0; r < 6; r++) {
+      const images = await fixture.series(`${prefix}/app-${r}`, 3, { newest: ago(DAY) })
+      kept.push(images[0] as Seeded)
+    }
+    acr.clearRequests()
+    const run = await prune(pruning('', { repositories: glob(prefix), maxDeletions: 12 }))
+    expect(run.result.failure).toBeUndefined()
+    expect(run.result.outputs).toMatchObject({ 'deleted-count': '12', 'kept-count': '6' })
+    const [firstDelete, lastReferrers] = firstDeleteAndLastReferrers(prefix)
+    expect(firstDelete).toBeGreaterThanOrEqual(0)
+    expect(firstDelete).toBeLessThan(lastReferrers)
+    for (const image of kept) await expectExactly(image.repository, [image])
+  })
+
+  it('plans every repository before any delete when max-deletions may bind, and deletes the oldest', async () => {
+    const prefix = 'capped'
+    const series = []
+    for (let r = 0; r < 6; r++) {
+      series.push(await fixture.series(`${prefix}/app-${r}`, 3, { newest: ago(r * DAY + HOUR) }))
+    }
+    acr.clearRequests()
+    const run = await prune(pruning('', { repositories: glob(prefix), maxDeletions: 11 }))
+    expect(run.result.outputs).toMatchObject({ 'deleted-count': '11' })
+    const [firstDelete, lastReferrers] = firstDeleteAndLastReferrers(prefix)
+    expect(firstDelete).toBeGreaterThan(lastReferrers)
+    // The one held back is the newest of the twelve that would have gone.
+    const heldBack = run.plan.filter(i => i.reason.startsWith('held back'))
+    expect(heldBack.map(i => i.digest)).toEqual([series[0]?.[1]?.digest])
   })
 })
 

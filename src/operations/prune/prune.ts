@@ -1,7 +1,9 @@
 // prune: image-level retention across one repository or a glob of them, on
 // ACR. Read everything, plan (written to a JSON file), stop there on a dry
 // run; otherwise delete what the plan says, a repository at a time and oldest
-// first, then read every kept image again and prove it complete. Failed items fail the step at the
+// first, then read every kept image again and prove it complete. When
+// max-deletions cannot bind, a repository's deletes start once its own plan
+// is made, while the others are still planned. Failed items fail the step at the
 // end, after everything else was done and reported.
 
 import { createHash } from 'node:crypto'
@@ -55,31 +57,56 @@ async function prune(
   const protectedTags = await pullRequestProtection(inputs, env, context)
   const now = Date.now()
 
+  const execution = {
+    client,
+    metadata,
+    concurrency: inputs.concurrency,
+    includeLocked: inputs.includeLocked,
+    log
+  }
+  const snapshots = await inPool(repositories, Math.min(4, inputs.concurrency), repository =>
+    readSnapshot(client, metadata, repository, inputs.concurrency).then(
+      snapshot => ({ repository, snapshot }),
+      (error: unknown) => ({ repository, error: error as Error })
+    )
+  )
+  // When max-deletions cannot bind, which images go does not depend on the
+  // other repositories: each one's deletes start as soon as its own plan is
+  // made, while the next is still being planned.
+  const pipelined =
+    !inputs.dryRun && deletionBound(snapshots, inputs.keepCount) <= inputs.maxDeletions
   const outcomes: RepositoryOutcome[] = await inPool(
-    repositories,
+    snapshots,
     Math.min(4, inputs.concurrency),
-    async repository => {
-      try {
-        const snapshot = await readSnapshot(client, metadata, repository, inputs.concurrency)
-        await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency)
-        const plan = (): PlannedImage[] => planRepository(snapshot, inputs, { now, protectedTags })
-        let images = plan()
-        const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest)
-        if (await markReferrersOf(client, snapshot, kept, inputs.concurrency)) images = plan()
-        return { repository, images, executed: [], verified: 0, broken: [], snapshot }
-      } catch (error) {
-        log.warning(
-          `${repository}: left alone, it could not be read whole: ${(error as Error).message}`
-        )
+    async read => {
+      const { repository } = read
+      const leftAlone = (error: Error): RepositoryOutcome => {
+        log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`)
         return {
           repository,
           images: [],
           executed: [],
-          skipped: (error as Error).message,
+          skipped: error.message,
           verified: 0,
           broken: []
         }
       }
+      if ('error' in read) return leftAlone(read.error)
+      const { snapshot } = read
+      let images: PlannedImage[]
+      try {
+        await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency)
+        const plan = (): PlannedImage[] => planRepository(snapshot, inputs, { now, protectedTags })
+        images = plan()
+        const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest)
+        if (await markReferrersOf(client, snapshot, kept, inputs.concurrency)) images = plan()
+      } catch (error) {
+        return leftAlone(error as Error)
+      }
+      const executed = pipelined
+        ? await executePlan(deletionOrder(images.filter(i => i.decision === 'delete')), execution)
+        : []
+      return { repository, images, executed, verified: 0, broken: [], snapshot }
     }
   )
   const all = outcomes.flatMap(o => o.images)
@@ -99,16 +126,13 @@ async function prune(
   )
 
   if (!inputs.dryRun) {
-    const deletions = deletionOrder(all.filter(i => i.decision === 'delete'))
-    const executed = await executePlan(deletions, {
-      client,
-      metadata,
-      concurrency: inputs.concurrency,
-      includeLocked: inputs.includeLocked,
-      log
-    })
+    if (!pipelined) {
+      const deletions = deletionOrder(all.filter(i => i.decision === 'delete'))
+      const executed = await executePlan(deletions, execution)
+      for (const outcome of outcomes)
+        outcome.executed = executed.filter(e => e.image.repository === outcome.repository)
+    }
     for (const outcome of outcomes) {
-      outcome.executed = executed.filter(e => e.image.repository === outcome.repository)
       for (const e of outcome.executed) {
         if (e.outcome !== 'deleted')
           log.info(
@@ -122,6 +146,22 @@ async function prune(
       outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length
   }
   return pruneReport(inputs, client.host, outcomes, planPath)
+}
+
+/**
+ * The most images the plans can delete: beyond keep-count, each repository
+ * has at most as many images as it has manifests. A repository that could
+ * not be read deletes nothing.
+ */
+function deletionBound(
+  reads: Array<{ snapshot: RepositorySnapshot } | { error: Error }>,
+  keepCount: number
+): number {
+  return reads.reduce(
+    (sum, read) =>
+      sum + ('snapshot' in read ? Math.max(0, read.snapshot.manifests.size - keepCount) : 0),
+    0
+  )
 }
 
 async function selectRepositories(
