@@ -3,9 +3,10 @@
 // OIDC inside its own process), the raw limit and the README script of the
 // @azure/container-registry SDK (each with a token obtained before timing).
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { clientId, tenantId, type Azure } from '../test/emulators/azure.js'
+import { runnerEnv } from './action-build.js'
 import type { Command } from './measure.js'
 import type { PruneFleet } from './prune-fleet.js'
 import { writeJob } from './prune-job.js'
@@ -32,15 +33,6 @@ export interface PruneSetup {
 const CLIENTS = import.meta.dirname
 // Throttled to 1,000 writes a minute, the README script needs minutes by design.
 const TIMEOUT_MS = 30 * 60_000
-
-/** A fresh runner's environment: only PATH of the bench's own, and empty home and temp folders. */
-async function runnerEnv(scratch: string): Promise<Record<string, string>> {
-  const home = join(scratch, 'home')
-  const temp = join(scratch, 'temp')
-  await mkdir(home, { recursive: true })
-  await mkdir(temp, { recursive: true })
-  return { PATH: process.env.PATH ?? '', HOME: home, RUNNER_TEMP: temp, TMPDIR: temp }
-}
 
 export function prunePeers(setup: PruneSetup): PrunePeer[] {
   const { azure, fleet, concurrency } = setup

@@ -7,13 +7,12 @@
 // checked to leave exactly the newest images, and the repositories are
 // filled again before the next.
 
-import { createHash } from 'node:crypto'
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { actionEntry } from '../test/action/run-action.js'
+import { join } from 'node:path'
 import type { AcrEmulator } from '../test/emulators/acr/index.js'
 import { startAzure } from '../test/emulators/azure.js'
+import { snapshotBuild } from './action-build.js'
 import type { Figures } from './figures.js'
 import { measure, type ProcessRun } from './measure.js'
 import { PruneCells } from './prune-cells.js'
@@ -151,19 +150,4 @@ function failure({ stdout, stderr, exitCode }: ProcessRun): string {
     .map(line => line.slice('::error::'.length))
   const said = errors.length > 0 ? errors.join(' ') : stderr.trim().split('\n').slice(-3).join(' ')
   return `exit ${exitCode}: ${said || '(nothing printed)'}`
-}
-
-/**
- * A copy of dist/ as it was when the bench began, so that a rebuild during
- * the runs cannot mix two builds into one table (or run a half-written one).
- */
-async function snapshotBuild(work: string): Promise<{ entry: string; id: string }> {
-  const copy = join(work, 'dist')
-  await cp(dirname(actionEntry), copy, { recursive: true })
-  const entry = join(copy, 'index.js')
-  const digest = createHash('sha256')
-    .update(await readFile(entry))
-    .digest('hex')
-  const built = (await stat(entry)).mtime.toISOString().slice(0, 16).replace('T', ' ')
-  return { entry, id: `dist/index.js sha256:${digest.slice(0, 12)}, built ${built} UTC` }
 }

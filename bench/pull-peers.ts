@@ -5,6 +5,7 @@
 // Each also says where the bytes it pulled should be, so that its first run
 // can be checked against the originals.
 
+import { runnerEnv } from './action-build.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from './measure.js'
@@ -48,15 +49,6 @@ export interface PullSetup {
 
 const out = (target: PullTarget): string => join(target.scratch, 'out')
 const toolCache = (target: PullTarget): string => join(target.scratch, 'toolcache')
-
-/** A fresh runner's environment: only PATH of the bench's own, and empty home and temp folders. */
-async function runnerEnv(scratch: string): Promise<Record<string, string>> {
-  const home = join(scratch, 'home')
-  const temp = join(scratch, 'temp')
-  await mkdir(home, { recursive: true })
-  await mkdir(temp, { recursive: true })
-  return { PATH: process.env.PATH ?? '', HOME: home, RUNNER_TEMP: temp, TMPDIR: temp }
-}
 
 /** Each layer under its title in the run's output folder, and nothing else there. */
 function byTitle(target: PullTarget): { files: Landed[]; only: string } {

@@ -5,13 +5,12 @@
 // over all of them.
 
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { actionEntry } from '../test/action/run-action.js'
+import { join } from 'node:path'
 import { startRegistry } from '../test/rig/registry.js'
+import { snapshotBuild } from './action-build.js'
 import type { Figures } from './figures.js'
 import { measure } from './measure.js'
 import { PullCells } from './pull-cells.js'
@@ -88,21 +87,6 @@ export async function pullFigures(figures: Figures): Promise<void> {
     await registry.stop()
     await rm(work, { recursive: true, force: true })
   }
-}
-
-/**
- * A copy of dist/ as it was when the bench began, so that a rebuild during
- * the runs cannot mix two builds into one table (or run a half-written one).
- */
-async function snapshotBuild(work: string): Promise<{ entry: string; id: string }> {
-  const copy = join(work, 'dist')
-  await cp(dirname(actionEntry), copy, { recursive: true })
-  const entry = join(copy, 'index.js')
-  const digest = createHash('sha256')
-    .update(await readFile(entry))
-    .digest('hex')
-  const built = (await stat(entry)).mtime.toISOString().slice(0, 16).replace('T', ' ')
-  return { entry, id: `dist/index.js sha256:${digest.slice(0, 12)}, built ${built} UTC` }
 }
 
 /** One pull into a fresh folder, unless an earlier run of this client and content failed. */

@@ -2,8 +2,9 @@
 // one measured process: this action as the runner runs it, skopeo, the raw
 // limit and the @azure/container-registry SDK.
 
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { runnerEnv } from './action-build.js'
 import type { Command } from './measure.js'
 import { LAYOUT_TAG, type PushContent } from './push-content.js'
 import { writeJob } from './push-job.js'
@@ -38,15 +39,6 @@ export interface PeerSetup {
 }
 
 const CLIENTS = import.meta.dirname
-
-/** A fresh runner's environment: only PATH of the bench's own, and empty home and temp folders. */
-async function runnerEnv(scratch: string): Promise<Record<string, string>> {
-  const home = join(scratch, 'home')
-  const temp = join(scratch, 'temp')
-  await mkdir(home, { recursive: true })
-  await mkdir(temp, { recursive: true })
-  return { PATH: process.env.PATH ?? '', HOME: home, RUNNER_TEMP: temp, TMPDIR: temp }
-}
 
 export function peers(setup: PeerSetup): Peer[] {
   return [

@@ -5,15 +5,14 @@
 // drift on the machine spreads over all of them.
 
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { actionEntry } from '../test/action/run-action.js'
+import { join } from 'node:path'
 import { startAcrEmulator } from '../test/emulators/acr/index.js'
 import { generateSigningKey, signJwt } from '../test/emulators/jwt.js'
 import { startRegistry } from '../test/rig/registry.js'
+import { snapshotBuild } from './action-build.js'
 import type { Figures } from './figures.js'
 import { measure } from './measure.js'
 import { makeContent, sizeLabel, type PushContent } from './push-content.js'
@@ -126,21 +125,6 @@ interface Bench {
   registryUrl: string
   /** Where each run's own scratch folder goes. */
   work: string
-}
-
-/**
- * A copy of dist/ as it was when the bench began, so that a rebuild during
- * the runs cannot mix two builds into one table (or run a half-written one).
- */
-async function snapshotBuild(work: string): Promise<{ entry: string; id: string }> {
-  const copy = join(work, 'dist')
-  await cp(dirname(actionEntry), copy, { recursive: true })
-  const entry = join(copy, 'index.js')
-  const digest = createHash('sha256')
-    .update(await readFile(entry))
-    .digest('hex')
-  const built = (await stat(entry)).mtime.toISOString().slice(0, 16).replace('T', ' ')
-  return { entry, id: `dist/index.js sha256:${digest.slice(0, 12)}, built ${built} UTC` }
 }
 
 /** One first push into a fresh repository, then the same again, unless an earlier run failed. */

@@ -14,9 +14,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createHash, randomBytes } from 'node:crypto'
 import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { runAction, type ActionRun } from '../../test/action/run-action.js'
+import { runActionOnAzure } from '../../test/action/on-azure.js'
+import { type ActionRun } from '../../test/action/run-action.js'
 import type { Fault, FaultCounts } from '../../test/emulators/acr/faults.js'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
+import { startAzure, type Azure } from '../../test/emulators/azure.js'
 import { AcrReader, oidcSignIn, registryContents } from '../../test/rig/acr-state.js'
 import {
   chaosRates,
@@ -92,18 +93,7 @@ function onAcr(
   inputs: Record<string, string>,
   env: Record<string, string> = {}
 ): Promise<ActionRun> {
-  return runAction(
-    {
-      operation,
-      registry: azure.acr.host,
-      'client-id': clientId,
-      'tenant-id': tenantId,
-      'authority-host': azure.entra.url,
-      ...inputs
-    },
-    { ...azure.runner.env(), NODE_EXTRA_CA_CERTS: azure.caFile, ...env },
-    SLOW
-  )
+  return runActionOnAzure(azure, { operation, ...inputs }, env, SLOW)
 }
 
 function succeeded(run: ActionRun): Result {

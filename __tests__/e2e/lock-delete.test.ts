@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { runActionOnAzure } from '../../test/action/on-azure.js'
 import { runAction, type ActionRun } from '../../test/action/run-action.js'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
+import { startAzure, type Azure } from '../../test/emulators/azure.js'
 import {
   AcrReader,
   ALL_ENABLED,
@@ -72,18 +73,7 @@ afterAll(async () => {
 })
 
 function onAcr(operation: string, inputs: Record<string, string>): Promise<ActionRun> {
-  return runAction(
-    {
-      operation,
-      registry: azure.acr.host,
-      'client-id': clientId,
-      'tenant-id': tenantId,
-      'authority-host': azure.entra.url,
-      ...inputs
-    },
-    { ...azure.runner.env(), NODE_EXTRA_CA_CERTS: azure.caFile },
-    SLOW
-  )
+  return runActionOnAzure(azure, { operation, ...inputs }, {}, SLOW)
 }
 
 function onPlain(operation: string, inputs: Record<string, string>): Promise<ActionRun> {

@@ -10,9 +10,10 @@ import { formatBytes } from '../../src/report/progress.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { runAction, type ActionRun } from '../../test/action/run-action.js'
+import { runActionOnAzure } from '../../test/action/on-azure.js'
+import { type ActionRun } from '../../test/action/run-action.js'
 import type { Fault, RateFault } from '../../test/emulators/acr/faults.js'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
+import { startAzure, type Azure } from '../../test/emulators/azure.js'
 import { AcrReader, oidcSignIn } from '../../test/rig/acr-state.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { startFakeGithub } from '../../test/rig/fake-github.js'
@@ -59,17 +60,11 @@ async function prune(
   inputs: Record<string, string>,
   env: Record<string, string> = {}
 ): Promise<PruneRun> {
-  const run = await runAction(
-    {
-      operation: 'prune',
-      registry: azure.acr.host,
-      'client-id': clientId,
-      'tenant-id': tenantId,
-      'authority-host': azure.entra.url,
-      ...inputs
-    },
-    // The plan is written under RUNNER_TEMP: one that outlives the run.
-    { ...azure.runner.env(), NODE_EXTRA_CA_CERTS: azure.caFile, RUNNER_TEMP: work, ...env },
+  // The plan is written under RUNNER_TEMP: one that outlives the run.
+  const run = await runActionOnAzure(
+    azure,
+    { operation: 'prune', ...inputs },
+    { RUNNER_TEMP: work, ...env },
     SLOW
   )
   const planPath = run.outputs.plan

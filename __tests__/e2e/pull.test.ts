@@ -10,8 +10,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { runActionOnAzure } from '../../test/action/on-azure.js'
 import { runAction, type ActionRun } from '../../test/action/run-action.js'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
+import { startAzure, type Azure } from '../../test/emulators/azure.js'
 import type { Fault, RateFault } from '../../test/emulators/acr/faults.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { pushManifest } from '../../test/rig/craft-artifact.js'
@@ -592,18 +593,7 @@ describe('pull from ACR signed in with OIDC', () => {
     inputs: Record<string, string>,
     env: Record<string, string> = {}
   ): Promise<ActionRun> {
-    return runAction(
-      {
-        operation,
-        registry: azure.acr.host,
-        'client-id': clientId,
-        'tenant-id': tenantId,
-        'authority-host': azure.entra.url,
-        ...inputs
-      },
-      { ...azure.runner.env(), NODE_EXTRA_CA_CERTS: azure.caFile, ...env },
-      SLOW
-    )
+    return runActionOnAzure(azure, { operation, ...inputs }, env, SLOW)
   }
 
   async function pushContent(

@@ -10,8 +10,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
+import { runActionOnAzure } from '../../test/action/on-azure.js'
 import { runAction, type ActionRun } from '../../test/action/run-action.js'
-import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
+import { startAzure, type Azure } from '../../test/emulators/azure.js'
 import type { Fault, RateFault } from '../../test/emulators/acr/faults.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
 import { run as runTool } from '../../test/rig/exec.js'
@@ -629,18 +630,7 @@ describe('push to ACR signed in with OIDC', () => {
   afterEach(() => azure.acr.faults.clear())
 
   function pushToAcr(inputs: Record<string, string>): Promise<ActionRun> {
-    return runAction(
-      {
-        operation: 'push',
-        registry: azure.acr.host,
-        'client-id': clientId,
-        'tenant-id': tenantId,
-        'authority-host': azure.entra.url,
-        ...inputs
-      },
-      { ...azure.runner.env(), NODE_EXTRA_CA_CERTS: azure.caFile },
-      SLOW
-    )
+    return runActionOnAzure(azure, { operation: 'push', ...inputs }, {}, SLOW)
   }
 
   it('pushes, and a locked tag refuses a new push with a hint to unlock, changing nothing', async () => {
