@@ -1,5 +1,6 @@
 // The README's troubleshooting table quotes the error lines users will see.
-// Each is provoked here through the bundled action, against the emulators,
+// Each is provoked here through the bundled action, against the emulators
+// (all but an unresolvable name, built from the transport's own error),
 // and must match a row (the row's example hosts and elided ids stand for any),
 // so the table cannot drift from what the action prints.
 
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { TransportError } from '../../src/http/errors.js'
 import { runAction } from '../../test/action/run-action.js'
 import { startAcrEmulator, type AcrEmulator } from '../../test/emulators/acr/index.js'
 import { clientId, startAzure, tenantId, type Azure } from '../../test/emulators/azure.js'
@@ -102,7 +104,17 @@ beforeAll(async () => {
   )
   await provoke('untrusted certificate', oidc(inspect), azure.runner.env())
   await provoke('missing tag', oidc({ ...inspect, tag: 'nope' }), trusted())
-  await provoke('unknown host', oidc({ ...inspect, registry: 'nosuchregistry.invalid' }), trusted())
+  // A name that does not resolve needs a DNS query that leaves this machine
+  // (tests stay on loopback): its line is built from the resolver's error code.
+  printed.set(
+    'unknown host',
+    TransportError.from(
+      Object.assign(new Error('getaddrinfo ENOTFOUND myregistry.azurecr.io'), {
+        code: 'ENOTFOUND'
+      }),
+      new URL('https://myregistry.azurecr.io/v2/')
+    ).message
+  )
   await azure.acr.setAttributes({ repository: 'team/app', tag: 'v1' }, { writeEnabled: false })
   await provoke('locked tag', oidc(push), trusted())
   azure.acr.faults.inject({ status: 429, headers: { 'retry-after': '0' }, times: 100 })
