@@ -31632,7 +31632,7 @@ class AuthError extends Error {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9527);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9968);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -31641,7 +31641,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9527:
+/***/ 9968:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41435,6 +41435,41 @@ function report(client, inputs, root, blobs, files, started, log, extra) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/registry/blob-presence.ts
+// How a push asks whether the registry has a blob already. A HEAD is a read,
+// which ACR's quota counts cheaply, but a blob that turns out to be missing
+// then costs three requests (HEAD, POST, PUT) where an upload needs two. A
+// POST that asks to mount the blob from its own repository asks and opens a
+// session at once: 201 means it is there, 202 brings the session (the
+// distribution spec's answer from a registry that will not mount, too). That
+// POST is a write, so it only pays while most blobs are new: a push starts
+// with HEADs, and switches while the recent answers are mostly "missing".
+/** How many recent answers decide, and how many must be in before they do. */
+const blob_presence_window = 8;
+const fewestAnswers = 4;
+class BlobPresence {
+    answers = [];
+    mountsRefused = false;
+    /** How to ask about the next blob. */
+    ask() {
+        if (this.mountsRefused || this.answers.length < fewestAnswers)
+            return 'head';
+        const present = this.answers.filter(Boolean).length;
+        // Mostly missing: a mount attempt wastes nothing on the blobs to come.
+        return present * 3 < this.answers.length ? 'mount' : 'head';
+    }
+    /** What the registry said about one blob, however it was asked. */
+    record(present) {
+        this.answers.push(present);
+        if (this.answers.length > blob_presence_window)
+            this.answers.shift();
+    }
+    /** The registry will not mount a blob from its own repository: HEADs from now on. */
+    refuseMounts() {
+        this.mountsRefused = true;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/registry/blobs.ts
 // Blobs: check, stream down (digest-checked), and upload. An upload is one
 // POST and one streamed PUT, the fewest write operations ACR counts against
@@ -41490,7 +41525,24 @@ async function openBlob(client, repository, digest, size) {
  * have kept part of a stream that broke.
  */
 async function uploadBlob(client, repository, blob, options = {}) {
-    if ((await headBlob(client, repository, blob.digest)) !== undefined)
+    const { presence } = options;
+    if (presence?.ask() === 'mount') {
+        try {
+            // A mount from the blob's own repository succeeds only when it is there.
+            const outcome = await client.retrying('PUT', uploadsPath(repository), () => sendBlob(client, repository, blob, { ...options, mountFrom: repository }));
+            presence.record(outcome === 'mounted');
+            return outcome === 'mounted' ? 'exists' : outcome;
+        }
+        catch (error) {
+            // The spec asks for a 202 from a registry that will not mount; some refuse instead.
+            if (!(error instanceof MountRefusedError))
+                throw error;
+            presence.refuseMounts();
+        }
+    }
+    const present = (await headBlob(client, repository, blob.digest)) !== undefined;
+    presence?.record(present);
+    if (present)
         return 'exists';
     return client.retrying('PUT', uploadsPath(repository), () => sendBlob(client, repository, blob, options));
 }
@@ -41514,6 +41566,12 @@ async function sendBlob(client, repository, blob, options = {}) {
     await putChunks(client, repository, fresh, blob, options.chunkSize ?? defaultChunkSize);
     return 'uploaded';
 }
+// What a registry that does not take `mount` with `from` its own repository may answer.
+const mountRefusals = new Set([400, 404, 405, 501]);
+/** A registry refused a mount from the blob's own repository; a plain upload will do. */
+class MountRefusedError extends Error {
+    name = 'MountRefusedError';
+}
 function uploadsPath(repository) {
     return `/v2/${repository}/blobs/uploads/`;
 }
@@ -41521,9 +41579,10 @@ function uploadsPath(repository) {
 async function startUpload(client, repository, digest, mountFrom) {
     const scopes = [scopes_repositoryScope(repository, 'pull', 'push')];
     let path = uploadsPath(repository);
-    if (digest !== undefined && mountFrom !== undefined && mountFrom !== repository) {
+    if (digest !== undefined && mountFrom !== undefined) {
         path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`;
-        scopes.push(scopes_repositoryScope(mountFrom, 'pull'));
+        if (mountFrom !== repository)
+            scopes.push(scopes_repositoryScope(mountFrom, 'pull'));
     }
     const response = await client.request({
         method: 'POST',
@@ -41536,8 +41595,13 @@ async function startUpload(client, repository, digest, mountFrom) {
         await response.discard();
         return 'mounted';
     }
-    if (response.status !== 202)
-        throw await errors_registryError(response, `starting an upload to ${repository}`);
+    if (response.status !== 202) {
+        const error = await errors_registryError(response, `starting an upload to ${repository}`);
+        if (mountFrom === repository && mountRefusals.has(response.status)) {
+            throw new MountRefusedError(error.message);
+        }
+        throw error;
+    }
     await response.discard();
     return uploadLocation(response, repository);
 }
@@ -42347,6 +42411,7 @@ async function addToReferrersTag(client, repository, subject, referrer) {
 
 
 
+
 /** `path`, or `path:ref` (skopeo's form) to pick one image of several. */
 function splitLayoutPath(value) {
     if ((0,external_node_fs_.existsSync)(value))
@@ -42366,11 +42431,12 @@ async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
     const total = source.blobs.reduce((sum, b) => sum + b.size, 0);
     const progress = new TransferProgress({ label: `push ${repository}`, total, log });
     const order = [...source.blobs].sort((a, b) => b.size - a.size);
+    const presence = new BlobPresence();
     let sent;
     try {
         sent = await inPool(order, inputs.concurrency, async (blob) => {
             const began = performance.now();
-            const status = await uploadBlob(client, repository, blob);
+            const status = await uploadBlob(client, repository, blob, { presence });
             progress.add(blob.size);
             return {
                 descriptor: { mediaType: blob.mediaType, digest: blob.digest, size: blob.size },
@@ -42407,6 +42473,36 @@ async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/operations/push/tag-hint.ts
+// What the tag being pushed holds now, as a hint for the uploads. A large
+// file whose title and size match a layer there is likely unchanged: its hash
+// is awaited before anything is sent, so an unchanged push sends nothing and
+// the hash has the CPU to itself. Any other large file starts uploading at
+// once while it hashes, so a new file costs one pass over the wire. Only a
+// hint: the HEAD after hashing decides, and a tag that cannot be read gives
+// none.
+
+
+
+const noHint = () => false;
+async function tagHint(client, repository, tag) {
+    if (tag === undefined)
+        return noHint;
+    let manifest;
+    try {
+        ;
+        ({ manifest } = await getManifest(client, repository, tag));
+    }
+    catch {
+        // A new tag, or one that cannot be read: nothing to go by.
+        return noHint;
+    }
+    if (isIndex(manifest))
+        return noHint;
+    const known = new Set(manifest.layers.map(layer => `${layer.annotations?.[files_plan_titleAnnotation] ?? ''}\0${layer.size}`));
+    return (title, size) => known.has(`${title}\0${size}`);
+}
+
 ;// CONCATENATED MODULE: ./src/registry/streamed-upload.ts
 // An upload that starts before the blob's digest is known. Hashing a large
 // file and then uploading it costs two passes end to end; here the upload
@@ -42424,7 +42520,9 @@ async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
  * The hash gets this head start before an upload is risked: alone on the CPU
  * it finishes sooner, which is what an unchanged push waits for, and a file
  * that hashes within it goes the plain way (HEAD, then one PUT) with no
- * session to drop. Half a second is a few percent of a large upload.
+ * session to drop. Half a second is a few percent of a large upload. A
+ * caller that knows better passes its own: a files push that has judged the
+ * file new from its tag (operations/push/tag-hint) passes 0.
  */
 const hashHeadStartMs = 500;
 async function uploadWhileHashing(client, repository, source, headStartMs = hashHeadStartMs) {
@@ -42526,7 +42624,8 @@ async function cancel(client, repository, session, sent) {
 // Sends the layers of a files push: up to `concurrency` at once, folders
 // first (they must be packed before their size is known), then files largest
 // first, so the longest upload never starts last. Large files upload while
-// they hash; small ones hash first and go in one PUT.
+// they hash, unless the tag suggests they are there already (see tag-hint);
+// small ones hash first and go in one PUT.
 
 
 
@@ -42555,15 +42654,15 @@ async function uploadLayers(layers, context) {
 function weight(layer) {
     return layer.kind === 'folder' ? Number.MAX_SAFE_INTEGER : layer.size;
 }
-async function sendFile(layer, { client, repository, progress }) {
+async function sendFile(layer, { client, repository, progress, presence, likelyUnchanged }) {
     const started = performance.now();
     const counted = countInto(progress);
     const open = (range) => readCounted(layer.path, range, counted.stream());
     let digest;
     let status;
-    if (layer.size < streamAboveBytes) {
+    if (layer.size < streamAboveBytes || likelyUnchanged(layer.title, layer.size)) {
         digest = await hashFile(layer.path, layer.size);
-        status = await uploadBlob(client, repository, { digest, size: layer.size, open });
+        status = await uploadBlob(client, repository, { digest, size: layer.size, open }, { presence });
     }
     else {
         ;
@@ -42571,7 +42670,7 @@ async function sendFile(layer, { client, repository, progress }) {
             size: layer.size,
             open: () => open(),
             digest: hashFile(layer.path, layer.size)
-        }));
+        }, 0));
     }
     counted.settle(layer.size);
     return {
@@ -42586,7 +42685,7 @@ async function sendFile(layer, { client, repository, progress }) {
         seconds: (performance.now() - started) / 1000
     };
 }
-async function sendFolder(layer, index, { client, repository, tempDir, progress }) {
+async function sendFolder(layer, index, { client, repository, tempDir, progress, presence }) {
     const file = (0,external_node_path_.join)(tempDir, `folder-${index}.tar.gz`);
     const packed = await packFolder(layer.path, file, layer.title);
     progress.grow(packed.size);
@@ -42596,7 +42695,7 @@ async function sendFolder(layer, index, { client, repository, tempDir, progress 
         digest: packed.digest,
         size: packed.size,
         open: range => readCounted(file, range, counted.stream())
-    });
+    }, { presence });
     counted.settle(packed.size);
     return {
         descriptor: {
@@ -42659,6 +42758,8 @@ function countInto(progress) {
 
 
 
+
+
 async function preparePush(inputs, env) {
     if (inputs.content.kind === 'oci-layout') {
         const { path } = inputs.content;
@@ -42680,6 +42781,8 @@ async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
     let layers;
     try {
         const config = plan.config;
+        const presence = new BlobPresence();
+        const likelyUnchanged = await tagHint(client, repository, tags[0]);
         [, layers] = await Promise.all([
             uploadBlob(client, repository, {
                 digest: config.digest,
@@ -42691,7 +42794,9 @@ async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
                 repository,
                 concurrency: inputs.concurrency,
                 tempDir,
-                progress
+                progress,
+                presence,
+                likelyUnchanged
             })
         ]);
     }

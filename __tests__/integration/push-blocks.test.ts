@@ -9,12 +9,16 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import http from 'node:http'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { once } from 'node:events'
 import { Authorizer } from '../../src/auth/authorizer.js'
 import type { Credentials } from '../../src/auth/credentials.js'
 import { Transport, type RetryEvent } from '../../src/http/transport.js'
+import { BlobPresence } from '../../src/registry/blob-presence.js'
 import { headBlob, openBlob, uploadBlob, type BlobSource } from '../../src/registry/blobs.js'
 import { RegistryClient } from '../../src/registry/client.js'
+import { putManifest } from '../../src/registry/manifests.js'
+import { tagHint } from '../../src/operations/push/tag-hint.js'
 import { uploadWhileHashing, type UnhashedSource } from '../../src/registry/streamed-upload.js'
 import { startAcrEmulator, type AcrEmulator } from '../../test/emulators/acr/index.js'
 import { makeTempDir, removeTempDir } from '../../test/rig/cleanup.js'
@@ -332,5 +336,150 @@ describe('whole uploads started again through the ACR emulator', () => {
     } finally {
       acr.faults.clear()
     }
+  })
+})
+
+describe('asking whether blobs are there, with what the push has learnt', () => {
+  const repository = 'blocks/presence'
+  const count = 12
+  let client: RegistryClient
+  let files: { path: string; digest: string }[]
+
+  beforeAll(async () => {
+    client = clientFor(registry.url, { kind: 'anonymous' })
+    files = []
+    for (let i = 0; i < count; i++) files.push(await randomFile(`presence-${i}.bin`, 64 * 1024))
+  })
+
+  const blobs = (): BlobSource[] => files.map(f => fileBlob(f.path, 64 * 1024, f.digest))
+  const isMount = (e: AccessLogEntry): boolean => e.method === 'POST' && e.path.includes('mount=')
+
+  it('stops sending HEADs once most blobs are missing, and uploads each in two requests', async () => {
+    const before = (await registry.requests()).length
+    const presence = new BlobPresence()
+    const outcomes: string[] = []
+    for (const blob of blobs())
+      outcomes.push(await uploadBlob(client, repository, blob, { presence }))
+    expect(outcomes).toEqual(new Array(count).fill('uploaded'))
+
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.filter(e => e.method === 'HEAD').map(e => e.status)).toEqual([404, 404, 404, 404])
+    expect(sent.filter(isMount).map(e => e.status)).toEqual(new Array(count - 4).fill(202))
+    expect(sent.filter(isFinalPut)).toHaveLength(count)
+    expect(sent).toHaveLength(4 + 2 * count)
+    for (const file of files) {
+      expect(await fetchDigest(repository, file.digest)).toEqual({
+        digest: file.digest,
+        size: 64 * 1024
+      })
+    }
+  })
+
+  it('asks with HEADs only, a read each, when the blobs are there', async () => {
+    const before = (await registry.requests()).length
+    const presence = new BlobPresence()
+    const outcomes: string[] = []
+    for (const blob of blobs())
+      outcomes.push(await uploadBlob(client, repository, blob, { presence }))
+    expect(outcomes).toEqual(new Array(count).fill('exists'))
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.map(e => `${e.method} ${e.status}`)).toEqual(new Array(count).fill('HEAD 200'))
+  })
+
+  it('finds a blob that is there through the mount, sending no data', async () => {
+    const presence = new BlobPresence()
+    for (let i = 0; i < 4; i++) presence.record(false)
+    expect(presence.ask()).toBe('mount')
+    const before = (await registry.requests()).length
+    expect(await uploadBlob(client, repository, blobs()[0]!, { presence })).toBe('exists')
+    const sent = ours((await registry.requests()).slice(before), repository)
+    expect(sent.map(e => `${e.method} ${e.status}`)).toEqual(['POST 201'])
+  })
+
+  it('mounts from the same repository through the ACR emulator', async () => {
+    const acrClient = clientFor(acr.url, { kind: 'basic', ...admin }, acr.caPem)
+    const file = await randomFile('presence-acr.bin', 64 * 1024)
+    const repo = 'blocks/presence-acr'
+    const presence = new BlobPresence()
+    for (let i = 0; i < 4; i++) presence.record(false)
+    const blob = fileBlob(file.path, 64 * 1024, file.digest)
+    expect(await uploadBlob(acrClient, repo, blob, { presence })).toBe('uploaded')
+    expect(await uploadBlob(acrClient, repo, blob, { presence })).toBe('exists')
+    expect(await fetchDigest(repo, file.digest)).toEqual({ digest: file.digest, size: 64 * 1024 })
+  })
+
+  it('uploads the plain way, and asks with HEADs from then on, when a registry refuses the mount', async () => {
+    const acrClient = clientFor(acr.url, { kind: 'basic', ...admin }, acr.caPem)
+    const file = await randomFile('presence-refused.bin', 64 * 1024)
+    const repo = 'blocks/presence-refused'
+    const presence = new BlobPresence()
+    for (let i = 0; i < 4; i++) presence.record(false)
+    acr.faults.clear()
+    acr.faults.inject({
+      method: 'POST',
+      // The first POST is the mount: the faults see paths without their queries.
+      path: `/v2/${repo}/blobs/uploads/`,
+      status: 404,
+      times: 1
+    })
+    try {
+      const blob = fileBlob(file.path, 64 * 1024, file.digest)
+      expect(await uploadBlob(acrClient, repo, blob, { presence })).toBe('uploaded')
+      expect(presence.ask()).toBe('head')
+      expect(await fetchDigest(repo, file.digest)).toEqual({ digest: file.digest, size: 64 * 1024 })
+    } finally {
+      acr.faults.clear()
+    }
+  })
+})
+
+describe('the tag hint for large files', () => {
+  const repository = 'blocks/hint'
+  let client: RegistryClient
+
+  beforeAll(async () => {
+    client = clientFor(registry.url, { kind: 'anonymous' })
+    const layer = await randomFile('hint.bin', 128 * 1024)
+    const config = Buffer.from('{}')
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`
+    await uploadBlob(client, repository, fileBlob(layer.path, 128 * 1024, layer.digest))
+    await uploadBlob(client, repository, {
+      digest: configDigest,
+      size: 2,
+      open: () => Readable.from([config])
+    })
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 },
+      layers: [
+        {
+          mediaType: 'application/octet-stream',
+          digest: layer.digest,
+          size: 128 * 1024,
+          annotations: { 'org.opencontainers.image.title': 'dist/app.bin' }
+        }
+      ]
+    }
+    await putManifest(
+      client,
+      repository,
+      'v1',
+      Buffer.from(JSON.stringify(manifest)),
+      manifest.mediaType
+    )
+  })
+
+  it('judges a file likely unchanged when the tag has a layer of its title and size', async () => {
+    const likely = await tagHint(client, repository, 'v1')
+    expect(likely('dist/app.bin', 128 * 1024)).toBe(true)
+    expect(likely('dist/app.bin', 128 * 1024 + 1)).toBe(false)
+    expect(likely('dist/other.bin', 128 * 1024)).toBe(false)
+  })
+
+  it('gives no hint for a tag that is not there, or no tag', async () => {
+    expect((await tagHint(client, repository, 'v2'))('dist/app.bin', 128 * 1024)).toBe(false)
+    expect((await tagHint(client, 'blocks/none', 'v1'))('dist/app.bin', 128 * 1024)).toBe(false)
+    expect((await tagHint(client, repository, undefined))('dist/app.bin', 128 * 1024)).toBe(false)
   })
 })

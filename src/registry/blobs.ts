@@ -7,6 +7,7 @@ import { pipeline, type Readable } from 'node:stream'
 import { DigestMismatchError, DigestVerifier } from '../content/digest.js'
 import { repositoryScope } from '../auth/scopes.js'
 import type { HttpResponse } from '../http/transport.js'
+import type { BlobPresence } from './blob-presence.js'
 import type { RegistryClient } from './client.js'
 import { registryError, RegistryError } from './errors.js'
 
@@ -25,6 +26,8 @@ export interface UploadOptions {
   mountFrom?: string
   /** Send in PATCH chunks of this size instead of one PUT. */
   chunkSize?: number
+  /** Shared by the blobs of one push: decides how to ask whether each is there. */
+  presence?: BlobPresence
 }
 
 // Chunks this large keep a 1 GiB layer to 17 write operations.
@@ -95,7 +98,24 @@ export async function uploadBlob(
   blob: BlobSource,
   options: UploadOptions = {}
 ): Promise<UploadOutcome> {
-  if ((await headBlob(client, repository, blob.digest)) !== undefined) return 'exists'
+  const { presence } = options
+  if (presence?.ask() === 'mount') {
+    try {
+      // A mount from the blob's own repository succeeds only when it is there.
+      const outcome = await client.retrying('PUT', uploadsPath(repository), () =>
+        sendBlob(client, repository, blob, { ...options, mountFrom: repository })
+      )
+      presence.record(outcome === 'mounted')
+      return outcome === 'mounted' ? 'exists' : outcome
+    } catch (error) {
+      // The spec asks for a 202 from a registry that will not mount; some refuse instead.
+      if (!(error instanceof MountRefusedError)) throw error
+      presence.refuseMounts()
+    }
+  }
+  const present = (await headBlob(client, repository, blob.digest)) !== undefined
+  presence?.record(present)
+  if (present) return 'exists'
   return client.retrying('PUT', uploadsPath(repository), () =>
     sendBlob(client, repository, blob, options)
   )
@@ -126,6 +146,14 @@ export async function sendBlob(
   return 'uploaded'
 }
 
+// What a registry that does not take `mount` with `from` its own repository may answer.
+const mountRefusals = new Set([400, 404, 405, 501])
+
+/** A registry refused a mount from the blob's own repository; a plain upload will do. */
+export class MountRefusedError extends Error {
+  override readonly name = 'MountRefusedError'
+}
+
 export function uploadsPath(repository: string): string {
   return `/v2/${repository}/blobs/uploads/`
 }
@@ -139,9 +167,9 @@ export async function startUpload(
 ): Promise<URL | 'mounted'> {
   const scopes = [repositoryScope(repository, 'pull', 'push')]
   let path = uploadsPath(repository)
-  if (digest !== undefined && mountFrom !== undefined && mountFrom !== repository) {
+  if (digest !== undefined && mountFrom !== undefined) {
     path += `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`
-    scopes.push(repositoryScope(mountFrom, 'pull'))
+    if (mountFrom !== repository) scopes.push(repositoryScope(mountFrom, 'pull'))
   }
   const response = await client.request({
     method: 'POST',
@@ -154,8 +182,13 @@ export async function startUpload(
     await response.discard()
     return 'mounted'
   }
-  if (response.status !== 202)
-    throw await registryError(response, `starting an upload to ${repository}`)
+  if (response.status !== 202) {
+    const error = await registryError(response, `starting an upload to ${repository}`)
+    if (mountFrom === repository && mountRefusals.has(response.status)) {
+      throw new MountRefusedError(error.message)
+    }
+    throw error
+  }
   await response.discard()
   return uploadLocation(response, repository)
 }

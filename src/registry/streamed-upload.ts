@@ -42,7 +42,9 @@ export interface StreamedOutcome {
  * The hash gets this head start before an upload is risked: alone on the CPU
  * it finishes sooner, which is what an unchanged push waits for, and a file
  * that hashes within it goes the plain way (HEAD, then one PUT) with no
- * session to drop. Half a second is a few percent of a large upload.
+ * session to drop. Half a second is a few percent of a large upload. A
+ * caller that knows better passes its own: a files push that has judged the
+ * file new from its tag (operations/push/tag-hint) passes 0.
  */
 export const hashHeadStartMs = 500
 

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { readImageSource } from '../../content/image-source.js'
 import type { PushInputs } from '../../inputs.js'
+import { BlobPresence } from '../../registry/blob-presence.js'
 import { uploadBlob } from '../../registry/blobs.js'
 import { writeManifest } from '../../registry/manifests.js'
 import type { Descriptor, Manifest } from '../../registry/types.js'
@@ -43,11 +44,12 @@ export async function pushImage(
   const total = source.blobs.reduce((sum, b) => sum + b.size, 0)
   const progress = new TransferProgress({ label: `push ${repository}`, total, log })
   const order = [...source.blobs].sort((a, b) => b.size - a.size)
+  const presence = new BlobPresence()
   let sent: SentLayer[]
   try {
     sent = await inPool(order, inputs.concurrency, async blob => {
       const began = performance.now()
-      const status = await uploadBlob(client, repository, blob)
+      const status = await uploadBlob(client, repository, blob, { presence })
       progress.add(blob.size)
       return {
         descriptor: { mediaType: blob.mediaType, digest: blob.digest, size: blob.size },

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { InputError, type PushInputs } from '../../inputs.js'
+import { BlobPresence } from '../../registry/blob-presence.js'
 import { uploadBlob } from '../../registry/blobs.js'
 import type { RegistryClient } from '../../registry/client.js'
 import { headManifest } from '../../registry/manifests.js'
@@ -17,6 +18,7 @@ import { artifactManifest } from './artifact-manifest.js'
 import { planFiles, type FilesPlan } from './files-plan.js'
 import { pushImage } from './image-push.js'
 import { checkWritable, publishManifest, type Publication } from './publish.js'
+import { tagHint } from './tag-hint.js'
 import { uploadLayers, type SentLayer } from './upload-layers.js'
 
 export type PreparedPush = (context: OperationContext) => Promise<OperationResult>
@@ -54,6 +56,8 @@ async function pushFiles(
   let layers: SentLayer[]
   try {
     const config = plan.config
+    const presence = new BlobPresence()
+    const likelyUnchanged = await tagHint(client, repository, tags[0])
     ;[, layers] = await Promise.all([
       uploadBlob(client, repository, {
         digest: config.digest,
@@ -65,7 +69,9 @@ async function pushFiles(
         repository,
         concurrency: inputs.concurrency,
         tempDir,
-        progress
+        progress,
+        presence,
+        likelyUnchanged
       })
     ])
   } finally {

@@ -1,13 +1,15 @@
 // Sends the layers of a files push: up to `concurrency` at once, folders
 // first (they must be packed before their size is known), then files largest
 // first, so the longest upload never starts last. Large files upload while
-// they hash; small ones hash first and go in one PUT.
+// they hash, unless the tag suggests they are there already (see tag-hint);
+// small ones hash first and go in one PUT.
 
 import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline, Transform, type Readable } from 'node:stream'
 import { hashFile, readBlockBytes } from '../../content/file-hash.js'
 import { folderLayerAnnotations, packFolder } from '../../content/folder-layer.js'
+import type { BlobPresence } from '../../registry/blob-presence.js'
 import { uploadBlob, type UploadOutcome } from '../../registry/blobs.js'
 import type { RegistryClient } from '../../registry/client.js'
 import { mediaTypes } from '../../registry/media-types.js'
@@ -16,6 +18,7 @@ import type { Descriptor } from '../../registry/types.js'
 import type { TransferProgress } from '../../report/progress.js'
 import { inPool } from '../pool.js'
 import { fileMediaType, titleAnnotation, type PlannedLayer } from './files-plan.js'
+import type { LikelyUnchanged } from './tag-hint.js'
 
 /** Below this a file is hashed before its upload: a second request would cost more than the wait. */
 export const streamAboveBytes = 16 * 1024 * 1024
@@ -35,6 +38,10 @@ export interface LayerContext {
   /** A private folder for packed folders; the caller removes it. */
   tempDir: string
   progress: TransferProgress
+  /** How to ask whether a blob is there, learnt from this push's earlier blobs. */
+  presence: BlobPresence
+  /** Whether a large file is likely there already, from what the tag holds now. */
+  likelyUnchanged: LikelyUnchanged
 }
 
 export async function uploadLayers(
@@ -60,7 +67,7 @@ function weight(layer: PlannedLayer): number {
 
 async function sendFile(
   layer: PlannedLayer & { kind: 'file' },
-  { client, repository, progress }: LayerContext
+  { client, repository, progress, presence, likelyUnchanged }: LayerContext
 ): Promise<SentLayer> {
   const started = performance.now()
   const counted = countInto(progress)
@@ -68,15 +75,20 @@ async function sendFile(
     readCounted(layer.path, range, counted.stream())
   let digest: string
   let status: UploadOutcome
-  if (layer.size < streamAboveBytes) {
+  if (layer.size < streamAboveBytes || likelyUnchanged(layer.title, layer.size)) {
     digest = await hashFile(layer.path, layer.size)
-    status = await uploadBlob(client, repository, { digest, size: layer.size, open })
+    status = await uploadBlob(client, repository, { digest, size: layer.size, open }, { presence })
   } else {
-    ;({ digest, outcome: status } = await uploadWhileHashing(client, repository, {
-      size: layer.size,
-      open: () => open(),
-      digest: hashFile(layer.path, layer.size)
-    }))
+    ;({ digest, outcome: status } = await uploadWhileHashing(
+      client,
+      repository,
+      {
+        size: layer.size,
+        open: () => open(),
+        digest: hashFile(layer.path, layer.size)
+      },
+      0
+    ))
   }
   counted.settle(layer.size)
   return {
@@ -95,18 +107,23 @@ async function sendFile(
 async function sendFolder(
   layer: PlannedLayer & { kind: 'folder' },
   index: number,
-  { client, repository, tempDir, progress }: LayerContext
+  { client, repository, tempDir, progress, presence }: LayerContext
 ): Promise<SentLayer> {
   const file = join(tempDir, `folder-${index}.tar.gz`)
   const packed = await packFolder(layer.path, file, layer.title)
   progress.grow(packed.size)
   const started = performance.now()
   const counted = countInto(progress)
-  const status = await uploadBlob(client, repository, {
-    digest: packed.digest,
-    size: packed.size,
-    open: range => readCounted(file, range, counted.stream())
-  })
+  const status = await uploadBlob(
+    client,
+    repository,
+    {
+      digest: packed.digest,
+      size: packed.size,
+      open: range => readCounted(file, range, counted.stream())
+    },
+    { presence }
+  )
   counted.settle(packed.size)
   return {
     descriptor: {
