@@ -41613,7 +41613,7 @@ function putWhole(client, repository, location, blob) {
         path: url,
         scopes: [scopes_repositoryScope(repository, 'pull', 'push')],
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-        body: () => blob.open(),
+        body: blob.bytes ?? (() => blob.open()),
         retry: 'throttled'
     });
 }
@@ -42636,8 +42636,19 @@ async function cancel(client, repository, session, sent) {
 
 
 
+
+
+
 /** Below this a file is hashed before its upload: a second request would cost more than the wait. */
 const streamAboveBytes = 16 * 1024 * 1024;
+/**
+ * Files this small are read once into memory, hashed and sent from there:
+ * a second read through streams costs a push of many small files more than
+ * its uploads do. What is held at once stays under 32 MiB at any concurrency.
+ */
+function holdUpTo(concurrency) {
+    return Math.min(4 * 1024 * 1024, Math.floor((32 * 1024 * 1024) / concurrency));
+}
 async function uploadLayers(layers, context) {
     const order = layers
         .map((layer, index) => ({ layer, index }))
@@ -42654,13 +42665,27 @@ async function uploadLayers(layers, context) {
 function weight(layer) {
     return layer.kind === 'folder' ? Number.MAX_SAFE_INTEGER : layer.size;
 }
-async function sendFile(layer, { client, repository, progress, presence, likelyUnchanged }) {
+async function sendFile(layer, { client, repository, concurrency, progress, presence, likelyUnchanged }) {
     const started = performance.now();
     const counted = countInto(progress);
     const open = (range) => readCounted(layer.path, range, counted.stream());
     let digest;
     let status;
-    if (layer.size < streamAboveBytes || likelyUnchanged(layer.title, layer.size)) {
+    if (layer.size <= holdUpTo(concurrency)) {
+        // One read: the bytes hashed are the bytes sent.
+        const bytes = await (0,promises_.readFile)(layer.path);
+        if (bytes.length !== layer.size)
+            throw new FileChangedError(layer.path, layer.size, bytes.length);
+        digest = sha256Digest(bytes);
+        const source = {
+            digest,
+            size: layer.size,
+            open: (range) => external_node_stream_.Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]),
+            bytes
+        };
+        status = await uploadBlob(client, repository, source, { presence });
+    }
+    else if (layer.size < streamAboveBytes || likelyUnchanged(layer.title, layer.size)) {
         digest = await hashFile(layer.path, layer.size);
         status = await uploadBlob(client, repository, { digest, size: layer.size, open }, { presence });
     }

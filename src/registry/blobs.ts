@@ -17,6 +17,8 @@ export interface BlobSource {
   size: number
   /** A fresh stream of the bytes from `start` to `end` (inclusive), the whole blob by default. */
   open(range?: { start: number; end: number }): Readable
+  /** All the bytes, when a small blob is held in memory: sent as they are, with no stream. */
+  bytes?: Buffer
 }
 
 export type UploadOutcome = 'exists' | 'mounted' | 'uploaded'
@@ -206,7 +208,7 @@ function putWhole(
     path: url,
     scopes: [repositoryScope(repository, 'pull', 'push')],
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-    body: () => blob.open(),
+    body: blob.bytes ?? (() => blob.open()),
     retry: 'throttled'
   })
 }

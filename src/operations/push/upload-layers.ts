@@ -5,8 +5,11 @@
 // small ones hash first and go in one PUT.
 
 import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline, Transform, type Readable } from 'node:stream'
+import { pipeline, Readable, Transform } from 'node:stream'
+import { sha256Digest } from '../../content/digest.js'
+import { FileChangedError } from '../../content/file-changed.js'
 import { hashFile, readBlockBytes } from '../../content/file-hash.js'
 import { folderLayerAnnotations, packFolder } from '../../content/folder-layer.js'
 import type { BlobPresence } from '../../registry/blob-presence.js'
@@ -22,6 +25,15 @@ import type { LikelyUnchanged } from './tag-hint.js'
 
 /** Below this a file is hashed before its upload: a second request would cost more than the wait. */
 export const streamAboveBytes = 16 * 1024 * 1024
+
+/**
+ * Files this small are read once into memory, hashed and sent from there:
+ * a second read through streams costs a push of many small files more than
+ * its uploads do. What is held at once stays under 32 MiB at any concurrency.
+ */
+export function holdUpTo(concurrency: number): number {
+  return Math.min(4 * 1024 * 1024, Math.floor((32 * 1024 * 1024) / concurrency))
+}
 
 export interface SentLayer {
   descriptor: Descriptor
@@ -67,7 +79,7 @@ function weight(layer: PlannedLayer): number {
 
 async function sendFile(
   layer: PlannedLayer & { kind: 'file' },
-  { client, repository, progress, presence, likelyUnchanged }: LayerContext
+  { client, repository, concurrency, progress, presence, likelyUnchanged }: LayerContext
 ): Promise<SentLayer> {
   const started = performance.now()
   const counted = countInto(progress)
@@ -75,7 +87,21 @@ async function sendFile(
     readCounted(layer.path, range, counted.stream())
   let digest: string
   let status: UploadOutcome
-  if (layer.size < streamAboveBytes || likelyUnchanged(layer.title, layer.size)) {
+  if (layer.size <= holdUpTo(concurrency)) {
+    // One read: the bytes hashed are the bytes sent.
+    const bytes = await readFile(layer.path)
+    if (bytes.length !== layer.size)
+      throw new FileChangedError(layer.path, layer.size, bytes.length)
+    digest = sha256Digest(bytes)
+    const source = {
+      digest,
+      size: layer.size,
+      open: (range?: { start: number; end: number }) =>
+        Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]),
+      bytes
+    }
+    status = await uploadBlob(client, repository, source, { presence })
+  } else if (layer.size < streamAboveBytes || likelyUnchanged(layer.title, layer.size)) {
     digest = await hashFile(layer.path, layer.size)
     status = await uploadBlob(client, repository, { digest, size: layer.size, open }, { presence })
   } else {
