@@ -39540,45 +39540,56 @@ function hashInWorker(path) {
 
 
 // Plain JavaScript run with `eval`: the action ships as one bundle (see file-hash).
+// The writer's progress is shared memory, not messages: a message per batch
+// written cost a download of 1 GiB half a second of the main thread. Slot 0
+// holds the bytes written, slot 1 the final size (-1 until known), slot 2 a
+// count of wake-ups, which the worker sleeps on. A wake-up costs system calls
+// on both sides, so the worker is woken once per `wakeEveryBytes` written.
 const trailing_hash_workerSource = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const { openSync, readSync, closeSync } = require('node:fs')
-let fd
+const state = new BigInt64Array(workerData.shared)
 const block = Buffer.allocUnsafe(workerData.block)
 const hash = createHash('sha256')
 let hashed = 0
-let written = 0
-let end = -1
-function advance() {
-  fd ??= openSync(workerData.path, 'r')
-  while (hashed < written) {
-    const n = readSync(fd, block, 0, Math.min(block.length, written - hashed), hashed)
-    if (n === 0) throw new Error('the file ended at ' + hashed + ' bytes, before the ' + written + ' written')
-    hash.update(n === block.length ? block : block.subarray(0, n))
-    hashed += n
+try {
+  const fd = openSync(workerData.path, 'r')
+  for (;;) {
+    const changes = Atomics.load(state, 2)
+    const written = Number(Atomics.load(state, 0))
+    const end = Number(Atomics.load(state, 1))
+    const upTo = Math.max(written, end)
+    while (hashed < upTo) {
+      const n = readSync(fd, block, 0, Math.min(block.length, upTo - hashed), hashed)
+      if (n === 0) throw new Error('the file ended at ' + hashed + ' bytes, before the ' + upTo + ' written')
+      hash.update(n === block.length ? block : block.subarray(0, n))
+      hashed += n
+    }
+    if (end >= 0 && hashed >= end) {
+      closeSync(fd)
+      parentPort.postMessage({ digest: 'sha256:' + hash.digest('hex'), size: hashed })
+      break
+    }
+    Atomics.wait(state, 2, changes)
   }
-  if (end >= 0 && hashed >= end) {
-    closeSync(fd)
-    parentPort.postMessage({ digest: 'sha256:' + hash.digest('hex'), size: hashed })
-    parentPort.close()
-  }
+} catch (error) {
+  parentPort.postMessage({ error: error.message, code: error.code })
 }
-parentPort.on('message', message => {
-  try {
-    if (message.written !== undefined) written = Math.max(written, message.written)
-    if (message.end !== undefined) { end = message.end; written = Math.max(written, end) }
-    advance()
-  } catch (error) {
-    parentPort.postMessage({ error: error.message, code: error.code })
-    parentPort.close()
-  }
-})
 `;
+const wakeEveryBytes = 16 * 1024 * 1024;
 function trailingHash(path) {
+    const shared = new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT);
+    const state = new BigInt64Array(shared);
+    state[1] = -1n;
+    let woken = 0;
+    const wake = () => {
+        Atomics.add(state, 2, 1n);
+        Atomics.notify(state, 2);
+    };
     const worker = new external_node_worker_threads_.Worker(trailing_hash_workerSource, {
         eval: true,
-        workerData: { path, block: readBlockBytes }
+        workerData: { path, block: readBlockBytes, shared }
     });
     const outcome = new Promise((resolve, reject) => {
         worker.once('message', (message) => {
@@ -39595,9 +39606,16 @@ function trailingHash(path) {
     // Until finish() hands it out, a failure must not count as unhandled.
     outcome.catch(() => undefined);
     return {
-        written: bytes => worker.postMessage({ written: bytes }),
+        written: bytes => {
+            Atomics.store(state, 0, BigInt(bytes));
+            if (bytes - woken < wakeEveryBytes)
+                return;
+            woken = bytes;
+            wake();
+        },
         finish: async (size) => {
-            worker.postMessage({ end: size });
+            Atomics.store(state, 1, BigInt(size));
+            wake();
             try {
                 return await outcome;
             }
