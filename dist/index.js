@@ -35494,8 +35494,9 @@ class Transport {
         await this.sleep(event.delayMs, signal);
     }
     async sendOnce(hop) {
-        // Uploads are bounded by the caller's own pool; holding a slot for a whole
-        // upload would starve the small requests (a HEAD that could cancel it).
+        // Streamed uploads are bounded by the caller's own pool; holding a slot for
+        // a whole stream would starve the small requests (a HEAD that could cancel
+        // it). A body of bytes (a manifest, a small blob) takes a slot like any request.
         if (typeof hop.body === 'function')
             return this.dispatch(hop);
         const limit = this.limitFor(hop.url.origin);
@@ -41461,25 +41462,38 @@ function report(client, inputs, root, blobs, files, started, log, extra) {
 // session at once: 201 means it is there, 202 brings the session (the
 // distribution spec's answer from a registry that will not mount, too). That
 // POST is a write, so it only pays while most blobs are new: a push starts
-// with HEADs, and switches while the recent answers are mostly "missing".
+// with HEADs, and switches while fewer than a third of the recent answers
+// were "there". A 202 to a mount does not say the blob was missing (a
+// registry may simply not mount), so while mounting, one blob in
+// `probeEvery` is still asked with a HEAD, and those answers keep the
+// judgement true. Large blobs always get a HEAD: next to their upload it
+// costs nothing, and a registry that does not mount would take them again.
 /** How many recent answers decide, and how many must be in before they do. */
-const blob_presence_window = 8;
+const windowSize = 8;
 const fewestAnswers = 4;
+const probeEvery = 8;
+/** Above this, a blob is always asked about with a HEAD. */
+const mountUpToBytes = 16 * 1024 * 1024;
 class BlobPresence {
     answers = [];
     mountsRefused = false;
-    /** How to ask about the next blob. */
-    ask() {
-        if (this.mountsRefused || this.answers.length < fewestAnswers)
+    mounts = 0;
+    /** How to ask about the next blob of `size` bytes. */
+    ask(size) {
+        if (this.mountsRefused || size > mountUpToBytes)
+            return 'head';
+        if (this.answers.length < fewestAnswers)
             return 'head';
         const present = this.answers.filter(Boolean).length;
-        // Mostly missing: a mount attempt wastes nothing on the blobs to come.
-        return present * 3 < this.answers.length ? 'mount' : 'head';
+        // A missing blob then costs two requests, not three; one that is there, a write for a read.
+        if (present * 3 >= this.answers.length)
+            return 'head';
+        return ++this.mounts % probeEvery === 0 ? 'head' : 'mount';
     }
     /** What the registry said about one blob, however it was asked. */
     record(present) {
         this.answers.push(present);
-        if (this.answers.length > blob_presence_window)
+        if (this.answers.length > windowSize)
             this.answers.shift();
     }
     /** The registry will not mount a blob from its own repository: HEADs from now on. */
@@ -41492,7 +41506,8 @@ class BlobPresence {
 // Blobs: check, stream down (digest-checked), and upload. An upload is one
 // POST and one streamed PUT, the fewest write operations ACR counts against
 // its throttle; chunked PATCHes with large chunks serve registries or proxies
-// that refuse a monolithic PUT. Nothing here holds a whole blob in memory.
+// that refuse a monolithic PUT. Nothing here holds a whole blob in memory,
+// unless the caller hands over a small one it holds already (BlobSource.bytes).
 
 
 
@@ -41544,11 +41559,12 @@ async function openBlob(client, repository, digest, size) {
  */
 async function uploadBlob(client, repository, blob, options = {}) {
     const { presence } = options;
-    if (presence?.ask() === 'mount') {
+    if (presence?.ask(blob.size) === 'mount') {
         try {
             // A mount from the blob's own repository succeeds only when it is there.
             const outcome = await client.retrying('PUT', uploadsPath(repository), () => sendBlob(client, repository, blob, { ...options, mountFrom: repository }));
-            presence.record(outcome === 'mounted');
+            if (outcome === 'mounted')
+                presence.record(true);
             return outcome === 'mounted' ? 'exists' : outcome;
         }
         catch (error) {
@@ -41611,6 +41627,10 @@ async function startUpload(client, repository, digest, mountFrom) {
     });
     if (response.status === 201) {
         await response.discard();
+        const stored = response.header('docker-content-digest');
+        if (digest !== undefined && stored !== undefined && stored !== digest) {
+            throw new DigestMismatchError(`${repository} answered a mount of ${digest} with the blob ${stored}`);
+        }
         return 'mounted';
     }
     if (response.status !== 202) {
@@ -42496,29 +42516,32 @@ async function pushImage(inputs, value, tempDir, { client, metadata, log }) {
 // file whose title and size match a layer there is likely unchanged: its hash
 // is awaited before anything is sent, so an unchanged push sends nothing and
 // the hash has the CPU to itself. Any other large file starts uploading at
-// once while it hashes, so a new file costs one pass over the wire. Only a
-// hint: the HEAD after hashing decides, and a tag that cannot be read gives
-// none.
+// once while it hashes, so a new file costs one pass over the wire. Without
+// any readable tag the upload starts at once too: a wasted start costs an
+// unchanged file a few requests, a head start costs every new file half a
+// second. Only a hint: the HEAD after hashing decides.
 
 
 
 const noHint = () => false;
-async function tagHint(client, repository, tag) {
-    if (tag === undefined)
-        return noHint;
-    let manifest;
-    try {
-        ;
-        ({ manifest } = await getManifest(client, repository, tag));
+async function tagHint(client, repository, tags) {
+    for (const tag of tags) {
+        let manifest;
+        try {
+            ;
+            ({ manifest } = await getManifest(client, repository, tag));
+        }
+        catch {
+            // A new tag, or one that cannot be read: the next may say more.
+            continue;
+        }
+        // An index, or a manifest of another kind, lists no files to go by.
+        if (isIndex(manifest) || !Array.isArray(manifest.layers))
+            return noHint;
+        const known = new Set(manifest.layers.map(layer => `${layer.annotations?.[files_plan_titleAnnotation] ?? ''}\0${layer.size}`));
+        return (title, size) => known.has(`${title}\0${size}`);
     }
-    catch {
-        // A new tag, or one that cannot be read: nothing to go by.
-        return noHint;
-    }
-    if (isIndex(manifest))
-        return noHint;
-    const known = new Set(manifest.layers.map(layer => `${layer.annotations?.[files_plan_titleAnnotation] ?? ''}\0${layer.size}`));
-    return (title, size) => known.has(`${title}\0${size}`);
+    return noHint;
 }
 
 ;// CONCATENATED MODULE: ./src/registry/streamed-upload.ts
@@ -42643,7 +42666,8 @@ async function cancel(client, repository, session, sent) {
 // first (they must be packed before their size is known), then files largest
 // first, so the longest upload never starts last. Large files upload while
 // they hash, unless the tag suggests they are there already (see tag-hint);
-// small ones hash first and go in one PUT.
+// middling ones hash first and go in one PUT; small ones are read once into
+// memory, hashed there and sent from there.
 
 
 
@@ -42691,9 +42715,7 @@ async function sendFile(layer, { client, repository, concurrency, progress, pres
     let status;
     if (layer.size <= holdUpTo(concurrency)) {
         // One read: the bytes hashed are the bytes sent.
-        const bytes = await (0,promises_.readFile)(layer.path);
-        if (bytes.length !== layer.size)
-            throw new FileChangedError(layer.path, layer.size, bytes.length);
+        const bytes = await upload_layers_readExactly(layer.path, layer.size);
         digest = sha256Digest(bytes);
         const source = {
             digest,
@@ -42751,6 +42773,29 @@ async function sendFolder(layer, index, { client, repository, tempDir, progress,
         status,
         seconds: (performance.now() - started) / 1000
     };
+}
+// One byte more than planned is asked for, so a file that grew is caught
+// without reading it whole.
+async function upload_layers_readExactly(path, size) {
+    const file = await (0,promises_.open)(path, 'r');
+    try {
+        const bytes = Buffer.allocUnsafe(size + 1);
+        let read = 0;
+        for (;;) {
+            const { bytesRead } = await file.read(bytes, read, bytes.length - read, read);
+            if (bytesRead === 0)
+                break;
+            read += bytesRead;
+            if (read === bytes.length)
+                break;
+        }
+        if (read !== size)
+            throw new FileChangedError(path, size, read);
+        return bytes.subarray(0, size);
+    }
+    finally {
+        await file.close();
+    }
 }
 // A failure on either side ends both: an aborted upload closes the file.
 function readCounted(path, range, counter) {
@@ -42825,7 +42870,7 @@ async function pushFiles(inputs, plan, tempDir, { client, metadata, log }) {
     try {
         const config = plan.config;
         const presence = new BlobPresence();
-        const likelyUnchanged = await tagHint(client, repository, tags[0]);
+        const likelyUnchanged = await tagHint(client, repository, tags);
         [, layers] = await Promise.all([
             uploadBlob(client, repository, {
                 digest: config.digest,

@@ -45,6 +45,24 @@ describe('trailingHash', () => {
     }
   })
 
+  it('keeps up with a file of many stretches, woken along the way and not only at the end', async () => {
+    const path = join(dir, 'long')
+    const content = randomBytes(40 * 1024 * 1024 + 7)
+    const file = await open(path, 'wx')
+    const hash = trailingHash(path)
+    try {
+      const step = 1024 * 1024
+      for (let at = 0; at < content.length; at += step) {
+        const part = content.subarray(at, Math.min(at + step, content.length))
+        await file.write(part, 0, part.length, at)
+        hash.written(at + part.length)
+      }
+      expect(await hash.finish(content.length)).toBe(sha256(content))
+    } finally {
+      await file.close()
+    }
+  })
+
   it('gives the digest of what is in the file, not of what was meant to be', async () => {
     const path = join(dir, 'changed')
     const content = randomBytes(2 * 1024 * 1024)

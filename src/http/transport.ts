@@ -275,8 +275,9 @@ export class Transport {
   }
 
   private async sendOnce(hop: Hop): Promise<HttpResponse> {
-    // Uploads are bounded by the caller's own pool; holding a slot for a whole
-    // upload would starve the small requests (a HEAD that could cancel it).
+    // Streamed uploads are bounded by the caller's own pool; holding a slot for
+    // a whole stream would starve the small requests (a HEAD that could cancel
+    // it). A body of bytes (a manifest, a small blob) takes a slot like any request.
     if (typeof hop.body === 'function') return this.dispatch(hop)
     const limit = this.limitFor(hop.url.origin)
     await limit.acquire()

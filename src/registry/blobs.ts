@@ -1,7 +1,8 @@
 // Blobs: check, stream down (digest-checked), and upload. An upload is one
 // POST and one streamed PUT, the fewest write operations ACR counts against
 // its throttle; chunked PATCHes with large chunks serve registries or proxies
-// that refuse a monolithic PUT. Nothing here holds a whole blob in memory.
+// that refuse a monolithic PUT. Nothing here holds a whole blob in memory,
+// unless the caller hands over a small one it holds already (BlobSource.bytes).
 
 import { pipeline, type Readable } from 'node:stream'
 import { DigestMismatchError, DigestVerifier } from '../content/digest.js'
@@ -101,13 +102,13 @@ export async function uploadBlob(
   options: UploadOptions = {}
 ): Promise<UploadOutcome> {
   const { presence } = options
-  if (presence?.ask() === 'mount') {
+  if (presence?.ask(blob.size) === 'mount') {
     try {
       // A mount from the blob's own repository succeeds only when it is there.
       const outcome = await client.retrying('PUT', uploadsPath(repository), () =>
         sendBlob(client, repository, blob, { ...options, mountFrom: repository })
       )
-      presence.record(outcome === 'mounted')
+      if (outcome === 'mounted') presence.record(true)
       return outcome === 'mounted' ? 'exists' : outcome
     } catch (error) {
       // The spec asks for a 202 from a registry that will not mount; some refuse instead.
@@ -182,6 +183,12 @@ export async function startUpload(
   })
   if (response.status === 201) {
     await response.discard()
+    const stored = response.header('docker-content-digest')
+    if (digest !== undefined && stored !== undefined && stored !== digest) {
+      throw new DigestMismatchError(
+        `${repository} answered a mount of ${digest} with the blob ${stored}`
+      )
+    }
     return 'mounted'
   }
   if (response.status !== 202) {

@@ -57,7 +57,7 @@ async function pushFiles(
   try {
     const config = plan.config
     const presence = new BlobPresence()
-    const likelyUnchanged = await tagHint(client, repository, tags[0])
+    const likelyUnchanged = await tagHint(client, repository, tags)
     ;[, layers] = await Promise.all([
       uploadBlob(client, repository, {
         digest: config.digest,

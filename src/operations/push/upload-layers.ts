@@ -2,10 +2,11 @@
 // first (they must be packed before their size is known), then files largest
 // first, so the longest upload never starts last. Large files upload while
 // they hash, unless the tag suggests they are there already (see tag-hint);
-// small ones hash first and go in one PUT.
+// middling ones hash first and go in one PUT; small ones are read once into
+// memory, hashed there and sent from there.
 
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline, Readable, Transform } from 'node:stream'
 import { sha256Digest } from '../../content/digest.js'
@@ -89,9 +90,7 @@ async function sendFile(
   let status: UploadOutcome
   if (layer.size <= holdUpTo(concurrency)) {
     // One read: the bytes hashed are the bytes sent.
-    const bytes = await readFile(layer.path)
-    if (bytes.length !== layer.size)
-      throw new FileChangedError(layer.path, layer.size, bytes.length)
+    const bytes = await readExactly(layer.path, layer.size)
     digest = sha256Digest(bytes)
     const source = {
       digest,
@@ -161,6 +160,26 @@ async function sendFolder(
     title: layer.title,
     status,
     seconds: (performance.now() - started) / 1000
+  }
+}
+
+// One byte more than planned is asked for, so a file that grew is caught
+// without reading it whole.
+async function readExactly(path: string, size: number): Promise<Buffer> {
+  const file = await open(path, 'r')
+  try {
+    const bytes = Buffer.allocUnsafe(size + 1)
+    let read = 0
+    for (;;) {
+      const { bytesRead } = await file.read(bytes, read, bytes.length - read, read)
+      if (bytesRead === 0) break
+      read += bytesRead
+      if (read === bytes.length) break
+    }
+    if (read !== size) throw new FileChangedError(path, size, read)
+    return bytes.subarray(0, size)
+  } finally {
+    await file.close()
   }
 }
 
