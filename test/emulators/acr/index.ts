@@ -164,7 +164,7 @@ async function assemble(
   }
   const deleter = new Deleter(state, layout, backing)
   const latency = new Latency(options.latencyMs ?? 0)
-  const handler = latency.wrap(
+  const routed = latency.wrap(
     router({
       site,
       tokens,
@@ -175,6 +175,9 @@ async function assemble(
       logDropped: (req, target) => origin.logDropped(req, target)
     })
   )
+  // Stamped before the latency wait: a request's arrival is when it reached the far end.
+  const handler: typeof routed = (req, res, target) =>
+    discovery.arrived(() => routed(req, res, target))
   const origin = await startOrigin({
     ca,
     dir,

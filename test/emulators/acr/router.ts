@@ -49,6 +49,9 @@ export function router(ctx: RouterContext): Handler {
       return sendChallenge(res, ctx.site, scope, 'insufficient_scope')
     }
     if (!ctx.faults.admit(method, res)) return
+    if (method !== 'GET' && method !== 'HEAD' && 'repository' in route) {
+      res.once('close', ctx.v2.discovery.writing(route.repository))
+    }
     if (route.api === 'v2') return handleV2(ctx.v2, route, req, res, target)
     return handleMetadata(ctx.metadata, route, req, res, target)
   }
