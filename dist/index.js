@@ -34899,9 +34899,16 @@ function mergeScopes(...groups) {
 
 
 
+/**
+ * Repositories one token covers when a run names them in advance: a handful
+ * keep the token well under the size of a request header.
+ */
+const repositoriesPerToken = 10;
 class Authorizer {
     options;
     challenges = new Map();
+    /** For each repository named in advance, the scopes of its batch. */
+    batches = new Map();
     tokens = new Map();
     source;
     now;
@@ -34916,6 +34923,22 @@ class Authorizer {
             if (basic)
                 options.mask(basicHeader(basic.username, basic.password).slice('Basic '.length));
             this.source = new DockerTokenSource(options.transport, basic, options.mask, this.now);
+        }
+    }
+    /**
+     * The repositories the run will touch (with repositoryActions only): a
+     * token asked for one of them asks for its batch of `repositoriesPerToken`,
+     * so twenty repositories cost two token requests, not twenty.
+     */
+    expectRepositories(names) {
+        const actions = this.options.repositoryActions;
+        if (!actions?.length)
+            return;
+        for (let start = 0; start < names.length; start += repositoriesPerToken) {
+            const batch = names.slice(start, start + repositoriesPerToken);
+            const scopes = batch.map(name => `repository:${name}:${actions.join(',')}`);
+            for (const name of batch)
+                this.batches.set(name, scopes);
         }
     }
     /** The header to send up front, when this origin has challenged before. */
@@ -34965,9 +34988,10 @@ class Authorizer {
         const actions = this.options.repositoryActions;
         if (!actions?.length)
             return scopes;
-        return mergeScopes(scopes, scopes
+        const repositories = scopes
             .filter(scope => scope.startsWith('repository:'))
-            .map(scope => `${scope.slice(0, scope.lastIndexOf(':'))}:${actions.join(',')}`));
+            .map(scope => scope.slice('repository:'.length, scope.lastIndexOf(':')));
+        return mergeScopes(scopes, repositories.flatMap(name => this.batches.get(name) ?? [`repository:${name}:${actions.join(',')}`]));
     }
     token(challenge, scopes) {
         const key = this.cacheKey(challenge, scopes);
@@ -35700,6 +35724,10 @@ class RegistryClient {
             await response.discard();
             authorization = await this.authorizer.respond(url.origin, challenge, request.scopes, authorization);
         }
+    }
+    /** The repositories this run will touch, so that their tokens are asked for together. */
+    expectRepositories(names) {
+        this.authorizer.expectRepositories(names);
     }
     /** Repeats a whole exchange on the failures the transport retries (see Transport.retrying). */
     retrying(method, path, task) {
@@ -38498,6 +38526,7 @@ async function prune(inputs, env, context) {
         throw new NeedsAcrError(`prune needs Azure Container Registry: it ranks images by ACR's lastUpdateTime and reads locks from /acr/v1, which ${client.host} does not serve; nothing was changed`);
     }
     const repositories = await selectRepositories(inputs, metadata);
+    client.expectRepositories(repositories);
     log.info(`${repositories.length} repositories to prune${inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : ''}`);
     const protectedTags = await pullRequestProtection(inputs, env, context);
     const now = Date.now();

@@ -4,7 +4,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import http from 'node:http'
-import { Authorizer } from '../../src/auth/authorizer.js'
+import { Authorizer, repositoriesPerToken } from '../../src/auth/authorizer.js'
 import type { Credentials } from '../../src/auth/credentials.js'
 import { AuthError } from '../../src/auth/errors.js'
 import { sha256Digest } from '../../src/content/digest.js'
@@ -181,6 +181,26 @@ describe('registry client sign-in with token auth', () => {
       ['repository:team/app:delete,metadata_read,pull'],
       ['repository:team/api:delete,metadata_read,pull']
     ])
+  })
+
+  it('asks once for a batch of repositories named in advance', async () => {
+    const c = client({ kind: 'anonymous' }, ['delete', 'metadata_read', 'pull'])
+    const names = Array.from({ length: repositoriesPerToken + 2 }, (_, i) => `team/r${i}`)
+    c.expectRepositories(names)
+    for (const name of names.slice(0, 3)) await getManifest(c, name, 'v1')
+    expect(registry.tokenRequests).toHaveLength(1)
+    expect(registry.tokenRequests[0]?.scopes).toEqual(
+      names
+        .slice(0, repositoriesPerToken)
+        .map(name => `repository:${name}:delete,metadata_read,pull`)
+        .sort()
+    )
+    // The last two make a batch of their own.
+    await getManifest(c, names[names.length - 1]!, 'v1')
+    expect(registry.tokenRequests[1]?.scopes).toEqual(
+      names.slice(repositoriesPerToken).map(name => `repository:${name}:delete,metadata_read,pull`)
+    )
+    expect(registry.tokenRequests).toHaveLength(2)
   })
 
   it('shares one token request between concurrent calls', async () => {

@@ -34,8 +34,16 @@ interface CachedToken {
   obtainedAt: number
 }
 
+/**
+ * Repositories one token covers when a run names them in advance: a handful
+ * keep the token well under the size of a request header.
+ */
+export const repositoriesPerToken = 10
+
 export class Authorizer {
   private readonly challenges = new Map<string, Challenge>()
+  /** For each repository named in advance, the scopes of its batch. */
+  private readonly batches = new Map<string, string[]>()
   private readonly tokens = new Map<string, CachedToken>()
   private readonly source: TokenSource | undefined
   private readonly now: () => number
@@ -48,6 +56,21 @@ export class Authorizer {
       const basic = credentials.kind === 'basic' ? credentials : undefined
       if (basic) options.mask(basicHeader(basic.username, basic.password).slice('Basic '.length))
       this.source = new DockerTokenSource(options.transport, basic, options.mask, this.now)
+    }
+  }
+
+  /**
+   * The repositories the run will touch (with repositoryActions only): a
+   * token asked for one of them asks for its batch of `repositoriesPerToken`,
+   * so twenty repositories cost two token requests, not twenty.
+   */
+  expectRepositories(names: string[]): void {
+    const actions = this.options.repositoryActions
+    if (!actions?.length) return
+    for (let start = 0; start < names.length; start += repositoriesPerToken) {
+      const batch = names.slice(start, start + repositoriesPerToken)
+      const scopes = batch.map(name => `repository:${name}:${actions.join(',')}`)
+      for (const name of batch) this.batches.set(name, scopes)
     }
   }
 
@@ -114,11 +137,14 @@ export class Authorizer {
   private widen(scopes: string[]): string[] {
     const actions = this.options.repositoryActions
     if (!actions?.length) return scopes
+    const repositories = scopes
+      .filter(scope => scope.startsWith('repository:'))
+      .map(scope => scope.slice('repository:'.length, scope.lastIndexOf(':')))
     return mergeScopes(
       scopes,
-      scopes
-        .filter(scope => scope.startsWith('repository:'))
-        .map(scope => `${scope.slice(0, scope.lastIndexOf(':'))}:${actions.join(',')}`)
+      repositories.flatMap(
+        name => this.batches.get(name) ?? [`repository:${name}:${actions.join(',')}`]
+      )
     )
   }
 

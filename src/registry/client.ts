@@ -72,6 +72,11 @@ export class RegistryClient {
     }
   }
 
+  /** The repositories this run will touch, so that their tokens are asked for together. */
+  expectRepositories(names: string[]): void {
+    this.authorizer.expectRepositories(names)
+  }
+
   /** Repeats a whole exchange on the failures the transport retries (see Transport.retrying). */
   retrying<T>(method: string, path: string | URL, task: () => Promise<T>): Promise<T> {
     return this.transport.retrying({ method, url: new URL(path, this.baseUrl) }, task)

@@ -51,6 +51,7 @@ async function prune(
     )
   }
   const repositories = await selectRepositories(inputs, metadata)
+  client.expectRepositories(repositories)
   log.info(
     `${repositories.length} repositories to prune${inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : ''}`
   )
