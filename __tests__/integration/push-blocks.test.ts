@@ -358,13 +358,18 @@ describe('asking whether blobs are there, with what the push has learnt', () => 
   const blobs = (): BlobSource[] => files.map(f => fileBlob(f.path, 64 * 1024, f.digest))
   const isMount = (e: AccessLogEntry): boolean => e.method === 'POST' && e.path.includes('mount=')
 
-  it('stops sending HEADs once most blobs are missing, and uploads each in two requests', async () => {
-    const before = (await registry.requests()).length
+  /** Uploads every blob in turn, sharing one BlobPresence as a push does. */
+  async function uploadAll(): Promise<string[]> {
     const presence = new BlobPresence()
     const outcomes: string[] = []
     for (const blob of blobs())
       outcomes.push(await uploadBlob(client, repository, blob, { presence }))
-    expect(outcomes).toEqual(new Array(count).fill('uploaded'))
+    return outcomes
+  }
+
+  it('stops sending HEADs once most blobs are missing, and uploads each in two requests', async () => {
+    const before = (await registry.requests()).length
+    expect(await uploadAll()).toEqual(new Array(count).fill('uploaded'))
 
     const sent = ours((await registry.requests()).slice(before), repository)
     // Four HEADs before the switch, then one blob in eight still asked with a HEAD.
@@ -382,11 +387,7 @@ describe('asking whether blobs are there, with what the push has learnt', () => 
 
   it('asks with HEADs only, a read each, when the blobs are there', async () => {
     const before = (await registry.requests()).length
-    const presence = new BlobPresence()
-    const outcomes: string[] = []
-    for (const blob of blobs())
-      outcomes.push(await uploadBlob(client, repository, blob, { presence }))
-    expect(outcomes).toEqual(new Array(count).fill('exists'))
+    expect(await uploadAll()).toEqual(new Array(count).fill('exists'))
     const sent = ours((await registry.requests()).slice(before), repository)
     expect(sent.map(e => `${e.method} ${e.status}`)).toEqual(new Array(count).fill('HEAD 200'))
   })

@@ -43,8 +43,8 @@ export interface StreamedOutcome {
  * it finishes sooner, which is what an unchanged push waits for, and a file
  * that hashes within it goes the plain way (HEAD, then one PUT) with no
  * session to drop. Half a second is a few percent of a large upload. A
- * caller that knows better passes its own: a files push that has judged the
- * file new from its tag (operations/push/tag-hint) passes 0.
+ * caller that knows better passes its own: a files push passes 0 for every
+ * file its tags do not suggest is unchanged (operations/push/tag-hint).
  */
 export const hashHeadStartMs = 500
 

@@ -9,7 +9,7 @@
 
 import type { RegistryClient } from '../../registry/client.js'
 import { getManifest } from '../../registry/manifests.js'
-import { isIndex } from '../../registry/types.js'
+import { isIndex, type Manifest } from '../../registry/types.js'
 import { titleAnnotation } from './files-plan.js'
 
 export type LikelyUnchanged = (title: string, size: number) => boolean
@@ -22,7 +22,7 @@ export async function tagHint(
   tags: string[]
 ): Promise<LikelyUnchanged> {
   for (const tag of tags) {
-    let manifest
+    let manifest: Manifest
     try {
       ;({ manifest } = await getManifest(client, repository, tag))
     } catch {
