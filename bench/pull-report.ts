@@ -7,6 +7,7 @@ import type { PullCells } from './pull-cells.js'
 import type { PullContent } from './pull-content.js'
 import type { PullPeer } from './pull-peers.js'
 import { machine, version } from './push-table.js'
+import { warmMemoryNote } from './warm-memory.js'
 
 export interface PullCircumstances {
   runs: number
@@ -94,6 +95,7 @@ function notes({ load, build, concurrency }: PullCircumstances): string[] {
     `skopeo: ${version('skopeo')}, \`copy --preserve-digests --src-tls-verify=false docker://… oci:<fresh folder>:v1\`; it fetches 6 layers at a time (fixed in this version); an empty blob-info cache every run, as on a fresh runner.`,
     `Raw limit: a bare undici client, one manifest GET, then one GET per blob over keep-alive connections, ${concurrency} at a time, largest first, each body streamed to its file while hashed (sha256) and its digest checked.`,
     "Floor: `curl -fsS -o` of the single blob, then `sha256sum` of the file compared with its digest, one after the other in one shell; a single stream, so only the one-blob column has it. The row below it is the same `curl -o` without the hash: the gap between the two is what coreutils' `sha256sum` takes, which does not use the CPU's SHA instructions (OpenSSL, which node hashes with, does).",
+    warmMemoryNote,
     `Peak memory from ${rssSource}.`
   ]
 }

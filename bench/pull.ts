@@ -19,6 +19,7 @@ import { pullPeers, type PullPeer } from './pull-peers.js'
 import { pullTable } from './pull-report.js'
 import { checkPullTargets } from './pull-targets.js'
 import { verifyPulled } from './pull-verify.js'
+import { warmMemory } from './warm-memory.js'
 import { skopeoCacheFile } from './push-peers.js'
 
 const CONCURRENCY = 8
@@ -105,6 +106,10 @@ async function pullOnce(
     const command = await peer.command(target)
     // Data the last pull left to write back must not slow this one.
     execFileSync('sync')
+    warmMemory(
+      work,
+      content.layers.reduce((sum, layer) => sum + layer.size, 0)
+    )
     const result = await measure(command)
     if (result.exitCode !== 0) {
       cell.error = failure(result.stdout, result.stderr, result.exitCode)
