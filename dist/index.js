@@ -37112,6 +37112,40 @@ async function inPool(items, limit, task) {
         throw failure.error;
     return results;
 }
+/**
+ * At most `limit` tasks at once, started in the order given, each result its
+ * own promise: a consumer can take the first while later ones still run.
+ * Every task runs; one failing rejects its own promise only.
+ */
+function pooled(items, limit, task) {
+    if (!(limit >= 1))
+        throw new RangeError(`a pool needs room for at least one task, not ${limit}`);
+    const starts = items.map(() => {
+        let start;
+        const started = new Promise(resolve => (start = resolve));
+        return { started, start };
+    });
+    let next = 0;
+    const startNext = () => {
+        if (next < starts.length)
+            starts[next++].start();
+    };
+    const results = items.map(async (item, index) => {
+        await starts[index].started;
+        try {
+            return await task(item, index);
+        }
+        finally {
+            startNext();
+        }
+    });
+    for (let i = 0; i < Math.min(limit, items.length); i++)
+        startNext();
+    // A consumer may stop before taking every result; a failure it never took is not unhandled.
+    for (const result of results)
+        result.catch(() => undefined);
+    return results;
+}
 
 ;// CONCATENATED MODULE: ./src/operations/lock.ts
 // lock and unlock: ACR's changeable attributes on tags, a manifest (and, for
@@ -38406,6 +38440,9 @@ function reasonKey(reason) {
 
 async function readSnapshot(client, metadata, repository, concurrency) {
     const manifests = new Map();
+    // The tags are listed while the manifests are: two round trips at once, not one after the other.
+    const tagList = snapshot_collect(metadata.tags(repository));
+    tagList.catch(() => undefined);
     for await (const m of metadata.manifests(repository)) {
         manifests.set(m.digest, {
             digest: m.digest,
@@ -38417,7 +38454,7 @@ async function readSnapshot(client, metadata, repository, concurrency) {
             ...lockOf('manifest', m.changeableAttributes)
         });
     }
-    for await (const tag of metadata.tags(repository)) {
+    for (const tag of await tagList) {
         const manifest = manifests.get(tag.digest);
         if (manifest === undefined || manifest.locked)
             continue;
@@ -38493,6 +38530,12 @@ async function markReferrersOf(client, snapshot, kept, concurrency) {
     });
     return changed;
 }
+async function snapshot_collect(items) {
+    const all = [];
+    for await (const item of items)
+        all.push(item);
+    return all;
+}
 function lockOf(where, attributes) {
     const attribute = blockingAttribute(attributes, 'delete');
     return attribute ? { locked: `${where} ${attribute}: false` } : {};
@@ -38537,43 +38580,23 @@ async function prune(inputs, env, context) {
         includeLocked: inputs.includeLocked,
         log
     };
-    const snapshots = await inPool(repositories, Math.min(4, inputs.concurrency), repository => readSnapshot(client, metadata, repository, inputs.concurrency).then(snapshot => ({ repository, snapshot }), (error) => ({ repository, error: error })));
+    // A repository's listing is a round trip or two: as many repositories are
+    // listed side by side as the registry takes requests at once.
+    const snapshots = await inPool(repositories, inputs.concurrency, repository => readSnapshot(client, metadata, repository, inputs.concurrency).then(snapshot => ({ repository, snapshot }), (error) => ({ repository, error: error })));
     // When max-deletions cannot bind, which images go does not depend on the
     // other repositories: each one's deletes start as soon as its own plan is
     // made, while the next is still being planned.
     const pipelined = !inputs.dryRun && deletionBound(snapshots, inputs.keepCount) <= inputs.maxDeletions;
-    const outcomes = await inPool(snapshots, Math.min(4, inputs.concurrency), async (read) => {
-        const { repository } = read;
-        const leftAlone = (error) => {
-            log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`);
-            return {
-                repository,
-                images: [],
-                executed: [],
-                skipped: error.message,
-                verified: 0,
-                broken: []
-            };
-        };
-        if ('error' in read)
-            return leftAlone(read.error);
-        const { snapshot } = read;
-        let images;
-        try {
-            await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency);
-            const plan = () => planRepository(snapshot, inputs, { now, protectedTags });
-            images = plan();
-            const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest);
-            if (await markReferrersOf(client, snapshot, kept, inputs.concurrency))
-                images = plan();
+    // Plans run ahead of the deletes: a repository's plan takes a few rounds of
+    // reads, and made only once the one before had deleted its images, every
+    // repository began with the registry's connections all but idle.
+    const plans = pooled(snapshots, Math.min(4, inputs.concurrency), read => planOne(read, { client, inputs, now, protectedTags, log }));
+    const outcomes = await inPool(plans, Math.min(4, inputs.concurrency), async (plan) => {
+        const outcome = await plan;
+        if (pipelined && !outcome.skipped) {
+            outcome.executed = await executePlan(deletionOrder(outcome.images.filter(i => i.decision === 'delete')), execution);
         }
-        catch (error) {
-            return leftAlone(error);
-        }
-        const executed = pipelined
-            ? await executePlan(deletionOrder(images.filter(i => i.decision === 'delete')), execution)
-            : [];
-        return { repository, images, executed, verified: 0, broken: [], snapshot };
+        return outcome;
     });
     const all = outcomes.flatMap(o => o.images);
     const heldBack = capDeletions(all, inputs.maxDeletions);
@@ -38603,6 +38626,29 @@ async function prune(inputs, env, context) {
             outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length;
     }
     return pruneReport(inputs, client.host, outcomes, planPath);
+}
+/** One repository's plan; a repository that cannot be read whole is left alone, never guessed at. */
+async function planOne(read, { client, inputs, now, protectedTags, log }) {
+    const { repository } = read;
+    const leftAlone = (error) => {
+        log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`);
+        return { repository, images: [], executed: [], skipped: error.message, verified: 0, broken: [] };
+    };
+    if ('error' in read)
+        return leftAlone(read.error);
+    const { snapshot } = read;
+    try {
+        await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency);
+        const plan = () => planRepository(snapshot, inputs, { now, protectedTags });
+        let images = plan();
+        const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest);
+        if (await markReferrersOf(client, snapshot, kept, inputs.concurrency))
+            images = plan();
+        return { repository, images, executed: [], verified: 0, broken: [], snapshot };
+    }
+    catch (error) {
+        return leftAlone(error);
+    }
 }
 /**
  * The most images the plans can delete: beyond keep-count, each repository

@@ -3,7 +3,7 @@
 // Tasks finish when the test says so, so nothing depends on timing.
 
 import { describe, expect, it } from '@jest/globals'
-import { inPool } from '../../src/operations/pool.js'
+import { inPool, pooled } from '../../src/operations/pool.js'
 
 interface Gate {
   promise: Promise<void>
@@ -141,5 +141,47 @@ describe('inPool', () => {
     } else {
       expect(outcome).toEqual([2, 4, 6])
     }
+  })
+})
+
+describe('pooled', () => {
+  it('never runs more than the limit at once, starts in order, and settles each result on its own', async () => {
+    const { gates, log, task } = gatedTasks(5)
+    const results = pooled([0, 1, 2, 3, 4], 2, task)
+    await settle()
+    expect(log.started).toEqual([0, 1])
+    gates[1]!.open()
+    // The second result is there while the first still runs.
+    await expect(results[1]).resolves.toBe('result 1')
+    await settle()
+    expect(log.started).toEqual([0, 1, 2])
+    expect(log.running).toBe(2)
+    for (const index of [2, 0, 3, 4]) {
+      gates[index]!.open()
+      await settle()
+      expect(log.running).toBeLessThanOrEqual(2)
+    }
+    expect(await Promise.all(results)).toEqual([0, 1, 2, 3, 4].map(i => `result ${i}`))
+    expect(log.peak).toBe(2)
+  })
+
+  it('runs every task when one fails, and rejects only that one', async () => {
+    const error = new Error('task 0 failed')
+    const results = pooled([0, 1, 2], 1, async (item: number) => {
+      if (item === 0) throw error
+      return item
+    })
+    await expect(results[0]).rejects.toBe(error)
+    await expect(Promise.all(results.slice(1))).resolves.toEqual([1, 2])
+  })
+
+  it('refuses a limit below 1 before it runs anything', () => {
+    const ran: number[] = []
+    expect(() =>
+      pooled([1, 2], 0, async item => {
+        ran.push(item)
+      })
+    ).toThrow(RangeError)
+    expect(ran).toEqual([])
   })
 })

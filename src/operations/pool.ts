@@ -25,3 +25,37 @@ export async function inPool<T, R>(
   if (failure !== undefined) throw failure.error
   return results
 }
+
+/**
+ * At most `limit` tasks at once, started in the order given, each result its
+ * own promise: a consumer can take the first while later ones still run.
+ * Every task runs; one failing rejects its own promise only.
+ */
+export function pooled<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>
+): Array<Promise<R>> {
+  if (!(limit >= 1)) throw new RangeError(`a pool needs room for at least one task, not ${limit}`)
+  const starts = items.map(() => {
+    let start!: () => void
+    const started = new Promise<void>(resolve => (start = resolve))
+    return { started, start }
+  })
+  let next = 0
+  const startNext = (): void => {
+    if (next < starts.length) starts[next++]!.start()
+  }
+  const results = items.map(async (item, index) => {
+    await starts[index]!.started
+    try {
+      return await task(item, index)
+    } finally {
+      startNext()
+    }
+  })
+  for (let i = 0; i < Math.min(limit, items.length); i++) startNext()
+  // A consumer may stop before taking every result; a failure it never took is not unhandled.
+  for (const result of results) result.catch(() => undefined)
+  return results
+}

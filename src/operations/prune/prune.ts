@@ -14,7 +14,7 @@ import type { PruneInputs } from '../../inputs.js'
 import type { AcrMetadataClient, ManifestProperties } from '../../registry/acr-metadata.js'
 import type { OperationContext, OperationResult } from '../context.js'
 import { NeedsAcrError } from '../lock.js'
-import { inPool } from '../pool.js'
+import { inPool, pooled } from '../pool.js'
 import { executePlan, type Executed } from './execute.js'
 import { capDeletions, deletionOrder, planRepository, shardOf, type PlannedImage } from './plan.js'
 import { openPullRequests, pullRequestTags } from './pull-requests.js'
@@ -65,7 +65,9 @@ async function prune(
     includeLocked: inputs.includeLocked,
     log
   }
-  const snapshots = await inPool(repositories, Math.min(4, inputs.concurrency), repository =>
+  // A repository's listing is a round trip or two: as many repositories are
+  // listed side by side as the registry takes requests at once.
+  const snapshots = await inPool(repositories, inputs.concurrency, repository =>
     readSnapshot(client, metadata, repository, inputs.concurrency).then(
       snapshot => ({ repository, snapshot }),
       (error: unknown) => ({ repository, error: error as Error })
@@ -76,38 +78,24 @@ async function prune(
   // made, while the next is still being planned.
   const pipelined =
     !inputs.dryRun && deletionBound(snapshots, inputs.keepCount) <= inputs.maxDeletions
+  // Plans run ahead of the deletes: a repository's plan takes a few rounds of
+  // reads, and made only once the one before had deleted its images, every
+  // repository began with the registry's connections all but idle.
+  const plans = pooled(snapshots, Math.min(4, inputs.concurrency), read =>
+    planOne(read, { client, inputs, now, protectedTags, log })
+  )
   const outcomes: RepositoryOutcome[] = await inPool(
-    snapshots,
+    plans,
     Math.min(4, inputs.concurrency),
-    async read => {
-      const { repository } = read
-      const leftAlone = (error: Error): RepositoryOutcome => {
-        log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`)
-        return {
-          repository,
-          images: [],
-          executed: [],
-          skipped: error.message,
-          verified: 0,
-          broken: []
-        }
+    async plan => {
+      const outcome = await plan
+      if (pipelined && !outcome.skipped) {
+        outcome.executed = await executePlan(
+          deletionOrder(outcome.images.filter(i => i.decision === 'delete')),
+          execution
+        )
       }
-      if ('error' in read) return leftAlone(read.error)
-      const { snapshot } = read
-      let images: PlannedImage[]
-      try {
-        await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency)
-        const plan = (): PlannedImage[] => planRepository(snapshot, inputs, { now, protectedTags })
-        images = plan()
-        const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest)
-        if (await markReferrersOf(client, snapshot, kept, inputs.concurrency)) images = plan()
-      } catch (error) {
-        return leftAlone(error as Error)
-      }
-      const executed = pipelined
-        ? await executePlan(deletionOrder(images.filter(i => i.decision === 'delete')), execution)
-        : []
-      return { repository, images, executed, verified: 0, broken: [], snapshot }
+      return outcome
     }
   )
   const all = outcomes.flatMap(o => o.images)
@@ -147,6 +135,38 @@ async function prune(
       outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length
   }
   return pruneReport(inputs, client.host, outcomes, planPath)
+}
+
+interface Planning {
+  client: OperationContext['client']
+  inputs: PruneInputs
+  now: number
+  protectedTags: (tag: string) => string | undefined
+  log: OperationContext['log']
+}
+
+/** One repository's plan; a repository that cannot be read whole is left alone, never guessed at. */
+async function planOne(
+  read: { repository: string; snapshot: RepositorySnapshot } | { repository: string; error: Error },
+  { client, inputs, now, protectedTags, log }: Planning
+): Promise<RepositoryOutcome & { snapshot?: RepositorySnapshot }> {
+  const { repository } = read
+  const leftAlone = (error: Error): RepositoryOutcome => {
+    log.warning(`${repository}: left alone, it could not be read whole: ${error.message}`)
+    return { repository, images: [], executed: [], skipped: error.message, verified: 0, broken: [] }
+  }
+  if ('error' in read) return leftAlone(read.error)
+  const { snapshot } = read
+  try {
+    await readNewest(client, snapshot, inputs.keepCount, inputs.concurrency)
+    const plan = (): PlannedImage[] => planRepository(snapshot, inputs, { now, protectedTags })
+    let images = plan()
+    const kept = images.filter(i => i.decision === 'keep' && !i.belongsTo).map(i => i.digest)
+    if (await markReferrersOf(client, snapshot, kept, inputs.concurrency)) images = plan()
+    return { repository, images, executed: [], verified: 0, broken: [], snapshot }
+  } catch (error) {
+    return leftAlone(error as Error)
+  }
 }
 
 /**

@@ -42,6 +42,9 @@ export async function readSnapshot(
   concurrency: number
 ): Promise<RepositorySnapshot> {
   const manifests = new Map<string, SnapshotManifest>()
+  // The tags are listed while the manifests are: two round trips at once, not one after the other.
+  const tagList = collect(metadata.tags(repository))
+  tagList.catch(() => undefined)
   for await (const m of metadata.manifests(repository)) {
     manifests.set(m.digest, {
       digest: m.digest,
@@ -53,7 +56,7 @@ export async function readSnapshot(
       ...lockOf('manifest', m.changeableAttributes)
     })
   }
-  for await (const tag of metadata.tags(repository)) {
+  for (const tag of await tagList) {
     const manifest = manifests.get(tag.digest)
     if (manifest === undefined || manifest.locked) continue
     const lock = lockOf(`tag ${tag.name}`, tag.changeableAttributes)
@@ -142,6 +145,12 @@ export async function markReferrersOf(
     }
   })
   return changed
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = []
+  for await (const item of items) all.push(item)
+  return all
 }
 
 function lockOf(where: string, attributes: ChangeableAttributes | undefined): { locked?: string } {
