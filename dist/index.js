@@ -38546,9 +38546,10 @@ function lockOf(where, attributes) {
 // ACR. Read everything, plan (written to a JSON file), stop there on a dry
 // run; otherwise delete what the plan says, a repository at a time and oldest
 // first, then read every kept image again and prove it complete. When
-// max-deletions cannot bind, a repository's deletes start once its own plan
-// is made, while the others are still planned. Failed items fail the step at the
-// end, after everything else was done and reported.
+// max-deletions cannot bind, plans run ahead of the deletes: a repository's
+// deletes start once its own plan is made, and it is proven complete as soon
+// as they end. Failed items fail the step at the end, after everything else
+// was done and reported.
 
 
 
@@ -38595,6 +38596,8 @@ async function prune(inputs, env, context) {
         const outcome = await plan;
         if (pipelined && !outcome.skipped) {
             outcome.executed = await executePlan(deletionOrder(outcome.images.filter(i => i.decision === 'delete')), execution);
+            // Proven now, while other repositories still delete, not after the last of them.
+            await verify(metadata, outcome);
         }
         return outcome;
     });
@@ -38612,6 +38615,7 @@ async function prune(inputs, env, context) {
             const executed = await executePlan(deletions, execution);
             for (const outcome of outcomes)
                 outcome.executed = executed.filter(e => e.image.repository === outcome.repository);
+            await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome));
         }
         for (const outcome of outcomes) {
             for (const e of outcome.executed) {
@@ -38619,7 +38623,6 @@ async function prune(inputs, env, context) {
                     log.info(`${e.image.repository}@${e.image.digest}: ${e.outcome}${e.detail ? `: ${e.detail}` : ''}`);
             }
         }
-        await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome));
     }
     else {
         for (const outcome of outcomes)

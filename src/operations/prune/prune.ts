@@ -2,9 +2,10 @@
 // ACR. Read everything, plan (written to a JSON file), stop there on a dry
 // run; otherwise delete what the plan says, a repository at a time and oldest
 // first, then read every kept image again and prove it complete. When
-// max-deletions cannot bind, a repository's deletes start once its own plan
-// is made, while the others are still planned. Failed items fail the step at the
-// end, after everything else was done and reported.
+// max-deletions cannot bind, plans run ahead of the deletes: a repository's
+// deletes start once its own plan is made, and it is proven complete as soon
+// as they end. Failed items fail the step at the end, after everything else
+// was done and reported.
 
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
@@ -94,6 +95,8 @@ async function prune(
           deletionOrder(outcome.images.filter(i => i.decision === 'delete')),
           execution
         )
+        // Proven now, while other repositories still delete, not after the last of them.
+        await verify(metadata, outcome)
       }
       return outcome
     }
@@ -120,6 +123,7 @@ async function prune(
       const executed = await executePlan(deletions, execution)
       for (const outcome of outcomes)
         outcome.executed = executed.filter(e => e.image.repository === outcome.repository)
+      await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome))
     }
     for (const outcome of outcomes) {
       for (const e of outcome.executed) {
@@ -129,7 +133,6 @@ async function prune(
           )
       }
     }
-    await inPool(outcomes, Math.min(4, inputs.concurrency), outcome => verify(metadata, outcome))
   } else {
     for (const outcome of outcomes)
       outcome.verified = outcome.images.filter(i => i.decision === 'keep' && !i.belongsTo).length
