@@ -7,6 +7,7 @@
 // checked to leave exactly the newest images, and the repositories are
 // filled again before the next.
 
+import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -117,6 +118,9 @@ async function pruneOnce(
   const scratch = await mkdtemp(join(bench.work, 'run-'))
   try {
     await bench.fleet.restore()
+    // The restore wrote a few thousand small files: written back during the
+    // timed run, they would slow whichever client came next.
+    execFileSync('sync')
     scenario.apply(bench.azure)
     const command = await peer.command(scratch)
     bench.azure.clearRequests()
