@@ -36596,6 +36596,13 @@ async function* pages(client, request) {
         yield await response.json();
     }
 }
+/** Every item of a listing, for callers that need it whole. */
+async function collect(items) {
+    const all = [];
+    for await (const item of items)
+        all.push(item);
+    return all;
+}
 
 ;// CONCATENATED MODULE: ./src/registry/acr-metadata.ts
 // ACR's metadata API (/acr/v1): times, tags with their digests, untagged
@@ -37651,6 +37658,7 @@ async function referrersFromTagSchema(client, repository, digest) {
 
 
 
+
 const titleAnnotation = 'org.opencontainers.image.title';
 async function inspect(request, context) {
     const { target } = request;
@@ -37840,12 +37848,6 @@ async function optional(log, what, read) {
         log.warning(`${what} left out: ${error.message}`);
         return undefined;
     }
-}
-async function collect(items) {
-    const all = [];
-    for await (const item of items)
-        all.push(item);
-    return all;
 }
 function sizeOf(descriptors) {
     return descriptors.reduce((sum, d) => sum + d.size, 0);
@@ -38438,10 +38440,11 @@ function reasonKey(reason) {
 
 
 
+
 async function readSnapshot(client, metadata, repository, concurrency) {
     const manifests = new Map();
     // The tags are listed while the manifests are: two round trips at once, not one after the other.
-    const tagList = snapshot_collect(metadata.tags(repository));
+    const tagList = collect(metadata.tags(repository));
     tagList.catch(() => undefined);
     for await (const m of metadata.manifests(repository)) {
         manifests.set(m.digest, {
@@ -38530,12 +38533,6 @@ async function markReferrersOf(client, snapshot, kept, concurrency) {
     });
     return changed;
 }
-async function snapshot_collect(items) {
-    const all = [];
-    for await (const item of items)
-        all.push(item);
-    return all;
-}
 function lockOf(where, attributes) {
     const attribute = blockingAttribute(attributes, 'delete');
     return attribute ? { locked: `${where} ${attribute}: false` } : {};
@@ -38588,9 +38585,9 @@ async function prune(inputs, env, context) {
     // other repositories: each one's deletes start as soon as its own plan is
     // made, while the next is still being planned.
     const pipelined = !inputs.dryRun && deletionBound(snapshots, inputs.keepCount) <= inputs.maxDeletions;
-    // Plans run ahead of the deletes: a repository's plan takes a few rounds of
-    // reads, and made only once the one before had deleted its images, every
-    // repository began with the registry's connections all but idle.
+    // Plans run ahead of the deletes. A plan takes a few rounds of reads; made
+    // only after the repository before had deleted its images, each one began
+    // with the registry's connections all but idle.
     const plans = pooled(snapshots, Math.min(4, inputs.concurrency), read => planOne(read, { client, inputs, now, protectedTags, log }));
     const outcomes = await inPool(plans, Math.min(4, inputs.concurrency), async (plan) => {
         const outcome = await plan;

@@ -11,6 +11,7 @@ import type { InspectInputs } from '../inputs.js'
 import type { Logger, OperationContext, OperationResult } from './context.js'
 import { isDigest } from '../content/digest.js'
 import { lockState } from './locks.js'
+import { collect } from '../registry/paging.js'
 
 export type InspectRequest = Pick<InspectInputs, 'target' | 'platform'>
 
@@ -232,12 +233,6 @@ async function optional<T>(
     log.warning(`${what} left out: ${(error as Error).message}`)
     return undefined
   }
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = []
-  for await (const item of items) all.push(item)
-  return all
 }
 
 function sizeOf(descriptors: Descriptor[]): number {

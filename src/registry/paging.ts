@@ -36,3 +36,10 @@ export async function* pages<T>(client: RegistryClient, request: PageRequest): A
     yield await response.json<T>()
   }
 }
+
+/** Every item of a listing, for callers that need it whole. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = []
+  for await (const item of items) all.push(item)
+  return all
+}

@@ -79,9 +79,9 @@ async function prune(
   // made, while the next is still being planned.
   const pipelined =
     !inputs.dryRun && deletionBound(snapshots, inputs.keepCount) <= inputs.maxDeletions
-  // Plans run ahead of the deletes: a repository's plan takes a few rounds of
-  // reads, and made only once the one before had deleted its images, every
-  // repository began with the registry's connections all but idle.
+  // Plans run ahead of the deletes. A plan takes a few rounds of reads; made
+  // only after the repository before had deleted its images, each one began
+  // with the registry's connections all but idle.
   const plans = pooled(snapshots, Math.min(4, inputs.concurrency), read =>
     planOne(read, { client, inputs, now, protectedTags, log })
   )

@@ -8,6 +8,7 @@ import type { AcrMetadataClient, ChangeableAttributes } from '../../registry/acr
 import type { RegistryClient } from '../../registry/client.js'
 import { getManifest } from '../../registry/manifests.js'
 import { isIndexMediaType, mediaTypes } from '../../registry/media-types.js'
+import { collect } from '../../registry/paging.js'
 import { listReferrers } from '../../registry/referrers.js'
 import { isIndex } from '../../registry/types.js'
 import { blockingAttribute } from '../locks.js'
@@ -145,12 +146,6 @@ export async function markReferrersOf(
     }
   })
   return changed
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = []
-  for await (const item of items) all.push(item)
-  return all
 }
 
 function lockOf(where: string, attributes: ChangeableAttributes | undefined): { locked?: string } {
