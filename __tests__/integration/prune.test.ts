@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { join } from 'node:path'
 import { Authorizer } from '../../src/auth/authorizer.js'
-import { Transport } from '../../src/http/transport.js'
+import { Transport, type HttpRequest, type HttpResponse } from '../../src/http/transport.js'
 import type { PruneInputs } from '../../src/inputs.js'
 import type { OperationContext, OperationResult } from '../../src/operations/context.js'
 import { preparePrune } from '../../src/operations/prune/prune.js'
@@ -325,6 +325,37 @@ describe('prune fails closed and item by item', () => {
   })
 })
 
+/**
+ * Holds requests whose path starts with `held` until some DELETE has been
+ * answered, or `maxMs` has passed; the registry still answers every request.
+ */
+class HeldUntilDelete extends Transport {
+  heldOutTheWait = false
+  private open!: () => void
+  private readonly deleted = new Promise<void>(resolve => (this.open = resolve))
+
+  constructor(
+    private readonly held: string,
+    private readonly maxMs: number
+  ) {
+    super({ ca: ca.pem, proxy: {}, retry: { baseDelayMs: 10 } })
+  }
+
+  override async send(request: HttpRequest): Promise<HttpResponse> {
+    if (decodeURIComponent(new URL(request.url).pathname).startsWith(this.held)) {
+      let timer: NodeJS.Timeout | undefined
+      const waited = new Promise<boolean>(resolve => {
+        timer = setTimeout(() => resolve(true), this.maxMs)
+      })
+      this.heldOutTheWait ||= await Promise.race([this.deleted.then(() => false), waited])
+      clearTimeout(timer)
+    }
+    const response = await super.send(request)
+    if (request.method === 'DELETE' && response.status < 300) this.open()
+    return response
+  }
+}
+
 describe('prune across repositories', () => {
   const glob = (prefix: string): PruneInputs['repositories'] => ({
     kind: 'glob',
@@ -345,10 +376,23 @@ describe('prune across repositories', () => {
       const images = await fixture.series(`${prefix}/app-${r}`, 3, { newest: ago(DAY) })
       kept.push(images[0] as Seeded)
     }
+    // One repository's plan is held until a delete has been answered, so the
+    // order below does not hang on how fast this machine plans: a prune that
+    // waited for every plan before its first delete would wait out the hold
+    // and send the held referrers query first.
+    const gated = new HeldUntilDelete(`/v2/${prefix}/app-5/referrers/`, 10_000)
     acr.clearRequests()
-    const run = await prune(pruning('', { repositories: glob(prefix), maxDeletions: 12 }))
-    expect(run.result.failure).toBeUndefined()
-    expect(run.result.outputs).toMatchObject({ 'deleted-count': '12', 'kept-count': '6' })
+    try {
+      const run = await prune(
+        pruning('', { repositories: glob(prefix), maxDeletions: 12 }),
+        context(gated)
+      )
+      expect(run.result.failure).toBeUndefined()
+      expect(run.result.outputs).toMatchObject({ 'deleted-count': '12', 'kept-count': '6' })
+    } finally {
+      await gated.close()
+    }
+    expect(gated.heldOutTheWait).toBe(false)
     const [firstDelete, lastReferrers] = firstDeleteAndLastReferrers(prefix)
     expect(firstDelete).toBeGreaterThanOrEqual(0)
     expect(firstDelete).toBeLessThan(lastReferrers)
