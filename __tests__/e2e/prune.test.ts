@@ -468,7 +468,8 @@ describe('faults during a prune', () => {
       ]
     }
   ]
-  // One request at a time keeps the order of requests, and so what the seed hits, the same every run.
+  // What the seed hits can move between runs (the next plan runs ahead of the deletes): at
+  // most two faults in a row for one request keep the storm within what the retries outlast.
   it.each(storms.map(storm => [storm.name, storm] as const))(
     'ends in exactly the planned state despite %s',
     async (_name, storm) => {
@@ -478,7 +479,7 @@ describe('faults during a prune', () => {
         tags: i => [`s${i}`]
       })
       await fixture.index(storm.repository, { tags: ['v0'], time: ago(9 * DAY) })
-      azure.acr.faults.injectRates(storm.seed, storm.rates)
+      azure.acr.faults.injectRates(storm.seed, storm.rates, { inARow: 2 })
       for (const fault of storm.scripted) azure.acr.faults.inject(fault)
       const pruned = await prune({
         repository: storm.repository,

@@ -721,11 +721,13 @@ describe('push to ACR signed in with OIDC', () => {
         ]
       }
     ]
-    // One request at a time keeps the order of requests, and so what the seed hits, the same on every run.
+    // Even one request at a time, the config blob and the layers race, so what the seed hits
+    // moves between runs: at most two faults in a row for one request keep the storm within
+    // what the retries outlast.
     it.each(phases.map(phase => [phase.name, phase] as const))(
       'ends with exactly the right content despite %s',
       async (_name, phase) => {
-        azure.acr.faults.injectRates(phase.seed, phase.rates)
+        azure.acr.faults.injectRates(phase.seed, phase.rates, { inARow: 2 })
         for (const fault of phase.scripted) azure.acr.faults.inject(fault)
         const run = await pushToAcr({ repository: phase.repository, concurrency: '1', ...inputs() })
         const { injected } = azure.acr.faults.counts()

@@ -186,6 +186,19 @@ describe('ACR emulator: rate-based faults', () => {
     expect(acr.faults.counts()).toEqual({ drawn: 2, injected: { '502': 2 } })
   })
 
+  it('with inARow, lets a request through after that many faults in a row, counting each request apart', async () => {
+    acr.faults.injectRates(7, [{ rate: 1, status: 503 }], { inARow: 2 })
+    expect(await statuses(6)).toEqual([503, 503, 401, 503, 503, 401])
+    // A retried upload opens a new session: its requests count as the same one.
+    const upload = (session: string) =>
+      send('PATCH', `/v2/${repository}/blobs/uploads/${session}`, { body: Buffer.from('x') })
+    expect((await upload('a')).status).toBe(503)
+    expect((await send('GET', `/v2/${repository}/tags/list`)).status).toBe(503)
+    expect((await upload('b')).status).toBe(503)
+    expect((await upload('c')).status).toBe(401)
+    expect(acr.faults.counts()).toEqual({ drawn: 10, injected: { '503': 7 } })
+  })
+
   it('lets scripted faults go first, and keeps counting them', async () => {
     acr.faults.injectRates(3, [{ rate: 1, status: 500 }])
     acr.faults.inject({ path: '/v2/', status: 418, times: 1 })

@@ -40,6 +40,8 @@ let fixture: PruneFixture
 let transport: Transport
 /** How far the emulator's clock runs ahead of the real one. */
 let skew = 0
+/** When set, the emulator's clock stands still there (plus skew). */
+let pinned: number | undefined
 
 beforeAll(async () => {
   dir = await makeTempDir('prune')
@@ -49,7 +51,7 @@ beforeAll(async () => {
     ca,
     registry: backing,
     users: [admin],
-    clock: () => Date.now() + skew
+    clock: () => (pinned ?? Date.now()) + skew
   })
   fixture = new PruneFixture(acr)
   transport = new Transport({ ca: ca.pem, proxy: {}, retry: { baseDelayMs: 10 } })
@@ -484,6 +486,8 @@ describe('ACR emulator knobs for prune', () => {
         headers: { authorization: `Bearer ${token}` }
       })
     acr.faults.throttleWrites(2)
+    // Retry-After counts whole seconds: a stall between the writes must not move it.
+    pinned = Date.now()
     try {
       expect((await write()).status).toBe(202)
       expect((await write()).status).toBe(202)
@@ -507,6 +511,7 @@ describe('ACR emulator knobs for prune', () => {
       skew += 15_001
       expect((await write()).status).toBe(202)
     } finally {
+      pinned = undefined
       acr.faults.throttleWrites(undefined)
     }
   })

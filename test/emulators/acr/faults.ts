@@ -47,6 +47,17 @@ export interface FaultCounts {
   injected: Record<string, number>
 }
 
+export interface RateOptions {
+  /**
+   * At most this many rate faults in a row for one request (method and path,
+   * an upload session's id left out); the next one passes. Concurrent
+   * requests arrive in no fixed order, so which request draws which number
+   * differs between runs: without a bound, a storm meant to be outlasted by
+   * retries now and then outlasts them instead. Unbounded by default.
+   */
+  inARow?: number
+}
+
 export interface FaultControls {
   inject(fault: Fault): void
   /**
@@ -55,7 +66,7 @@ export interface FaultControls {
    * order given. Without a `path` a rate fault leaves the token endpoints
    * (/oauth2/) alone; a `path` that matches them hits them too.
    */
-  injectRates(seed: number, faults: RateFault[]): void
+  injectRates(seed: number, faults: RateFault[], options?: RateOptions): void
   /** What was injected since the emulator started or was last cleared. */
   counts(): FaultCounts
   /** Removes every injected fault, the rate faults, the throttle and the counts. */
@@ -67,6 +78,8 @@ export interface FaultControls {
 const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE']
 const MINUTE_MS = 60_000
 const TOKEN_ENDPOINTS = /^\/oauth2\//
+// A retried upload opens a new session: its requests count as the same request.
+const UPLOAD_SESSION = /(\/blobs\/uploads\/)[^/]+$/
 // How long a mid-body drop waits for the handler to take in the bytes let through.
 const SETTLE_TRIES = 500
 const SETTLE_STEP_MS = 2
@@ -94,6 +107,8 @@ export class Faults implements FaultControls {
   private faults: Array<Fault & { left: number }> = []
   private rates: RateFault[] = []
   private random: () => number = mulberry32(0)
+  private inARow = Number.POSITIVE_INFINITY
+  private readonly streaks = new Map<string, number>()
   private drawn = 0
   private injected: Record<string, number> = {}
   private limit: number | undefined
@@ -105,7 +120,7 @@ export class Faults implements FaultControls {
     this.faults.push({ ...fault, left: fault.times ?? 1 })
   }
 
-  injectRates(seed: number, faults: RateFault[]): void {
+  injectRates(seed: number, faults: RateFault[], options: RateOptions = {}): void {
     for (const fault of faults) {
       if (!(fault.rate >= 0 && fault.rate <= 1)) throw new RangeError(`rate ${fault.rate}`)
     }
@@ -113,6 +128,8 @@ export class Faults implements FaultControls {
     if (total > 1) throw new RangeError(`the rates add up to ${total}, more than 1`)
     this.rates = faults.map(fault => ({ ...fault }))
     this.random = mulberry32(seed)
+    this.inARow = options.inARow ?? Number.POSITIVE_INFINITY
+    this.streaks.clear()
   }
 
   counts(): FaultCounts {
@@ -122,6 +139,8 @@ export class Faults implements FaultControls {
   clear(): void {
     this.faults = []
     this.rates = []
+    this.inARow = Number.POSITIVE_INFINITY
+    this.streaks.clear()
     this.drawn = 0
     this.injected = {}
     this.limit = undefined
@@ -175,11 +194,22 @@ export class Faults implements FaultControls {
     this.drawn++
     const draw = this.random()
     let floor = 0
+    let hit: RateFault | undefined
     for (const fault of applying) {
       floor += fault.rate
-      if (draw < floor) return fault
+      if (draw < floor) {
+        hit = fault
+        break
+      }
     }
-    return undefined
+    const request = `${method} ${pathname.replace(UPLOAD_SESSION, '$1')}`
+    const streak = this.streaks.get(request) ?? 0
+    if (hit === undefined || streak >= this.inARow) {
+      this.streaks.delete(request)
+      return undefined
+    }
+    this.streaks.set(request, streak + 1)
+    return hit
   }
 
   /** Counts a write against the throttle; answers 429 and returns false once over it. */
