@@ -206,7 +206,7 @@ describe('ACR emulator: rate-based faults', () => {
     expect(acr.faults.counts()).toEqual({ drawn: 1, injected: { '418': 1, '500': 1 } })
   })
 
-  it('refuses rates outside 0..1 or adding up to more than 1', () => {
+  it('refuses rates outside 0..1 or adding up to more than 1, and a bound below one in a row', () => {
     expect(() => acr.faults.injectRates(1, [{ rate: 1.5, status: 500 }])).toThrow(RangeError)
     expect(() =>
       acr.faults.injectRates(1, [
@@ -214,6 +214,10 @@ describe('ACR emulator: rate-based faults', () => {
         { rate: 0.6, status: 503 }
       ])
     ).toThrow('more than 1')
+    for (const inARow of [0, Number.NaN])
+      expect(() => acr.faults.injectRates(1, [{ rate: 1, status: 500 }], { inARow })).toThrow(
+        'inARow'
+      )
   })
 })
 

@@ -126,9 +126,11 @@ export class Faults implements FaultControls {
     }
     const total = faults.reduce((sum, fault) => sum + fault.rate, 0)
     if (total > 1) throw new RangeError(`the rates add up to ${total}, more than 1`)
+    const { inARow = Number.POSITIVE_INFINITY } = options
+    if (!(inARow >= 1)) throw new RangeError(`inARow ${inARow}: give a number of faults, 1 or more`)
     this.rates = faults.map(fault => ({ ...fault }))
     this.random = mulberry32(seed)
-    this.inARow = options.inARow ?? Number.POSITIVE_INFINITY
+    this.inARow = inARow
     this.streaks.clear()
   }
 
